@@ -1,0 +1,34 @@
+//! # unlock-tasks
+//!
+//! Start contact unlock and enrichment tasks (Lensmor email, Lensmor phone, Salesfinity email),
+//! poll them with the providers' backoff until they finish, and resume polling from a stored
+//! token after a reload or on another machine.
+//!
+//! This crate root is the pure-Rust core, with no I/O and no wasm dependency:
+//! - [`validate`]: every input checked before any request (nothing is spent on bad input);
+//! - [`providers`]: requests built from validated input, responses read into [`model`];
+//! - [`schedule`]: when to poll; [`poller`]: the sans-IO state machine that drives a task;
+//! - [`token`]: the resume token; [`error`]: the one error type with stable codes.
+//!
+//! A driver (the wasm facade, an edge worker step, a test with a virtual clock) does the I/O.
+
+pub mod error;
+mod hash;
+pub mod http;
+pub mod kind;
+pub mod model;
+pub mod poller;
+pub mod providers;
+pub mod schedule;
+pub mod token;
+pub mod validate;
+
+pub use error::{Error, ErrorCode};
+pub use http::{HttpRequest, HttpResponse, Method, Millis};
+pub use kind::{Provider, TaskKind};
+pub use model::{Item, ItemState, Snapshot, Summary, TaskResult, TaskStatus};
+pub use poller::{Action, Event, Poller};
+pub use providers::{Balance, CallSource, Created, Endpoint, Precheck};
+pub use schedule::{PollingConfig, Schedule};
+pub use token::ResumeToken;
+pub use validate::{EmailType, Enrichment, Selection};

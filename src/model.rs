@@ -1,0 +1,214 @@
+//! The one normalized view of a task, whatever the provider.
+//!
+//! Providers name their states differently (Lensmor items are `unlocked`, a Salesfinity request
+//! is `completed` or `not-found`). Callers see one vocabulary, and the provider's own word is kept
+//! next to it (`provider_status`) so nothing is hidden.
+
+use crate::kind::TaskKind;
+
+/// The state of the task as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TaskStatus {
+    Pending,
+    Processing,
+    /// Finished; items may still hold mixed outcomes.
+    Completed,
+    /// Finished without completing. Items are still reported, whatever state they were left in.
+    Failed,
+    /// A status string this library does not know. Not terminal: polling goes on until the
+    /// deadline, because guessing "finished" could report contacts as lost that are not.
+    Unknown,
+}
+
+impl TaskStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::Pending => "pending",
+            TaskStatus::Processing => "processing",
+            TaskStatus::Completed => "completed",
+            TaskStatus::Failed => "failed",
+            TaskStatus::Unknown => "unknown",
+        }
+    }
+
+    pub fn is_terminal(self) -> bool {
+        match self {
+            TaskStatus::Completed | TaskStatus::Failed => true,
+            TaskStatus::Pending | TaskStatus::Processing | TaskStatus::Unknown => false,
+        }
+    }
+}
+
+/// The outcome of one contact (a Lensmor personnel record, or the one Salesfinity profile).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ItemState {
+    Pending,
+    Processing,
+    /// The provider says unlocked/completed **and** the value is present.
+    Delivered,
+    /// The provider says this contact failed.
+    Failed,
+    /// The lookup finished and there is no value to find (Salesfinity `not-found`; free).
+    NotFound,
+    /// The provider says unlocked/completed but sent no value. Not delivered, and not hidden:
+    /// it is reported as its own case so the caller can refresh the record or ask support.
+    NoValue,
+    /// A status string this library does not know (kept in `provider_status`).
+    Unknown,
+}
+
+impl ItemState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemState::Pending => "pending",
+            ItemState::Processing => "processing",
+            ItemState::Delivered => "delivered",
+            ItemState::Failed => "failed",
+            ItemState::NotFound => "not-found",
+            ItemState::NoValue => "no-value",
+            ItemState::Unknown => "unknown",
+        }
+    }
+
+    /// Whether this item has its final outcome.
+    pub fn is_settled(self) -> bool {
+        match self {
+            ItemState::Delivered | ItemState::Failed | ItemState::NotFound | ItemState::NoValue => {
+                true
+            }
+            ItemState::Pending | ItemState::Processing | ItemState::Unknown => false,
+        }
+    }
+}
+
+/// One contact's state in a task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    /// Lensmor: the personnel id. Salesfinity: the LinkedIn URL (the input the caller knows).
+    pub id: String,
+    pub state: ItemState,
+    /// The provider's own status word, as received.
+    pub provider_status: String,
+    /// The email or phone number, only when delivered.
+    pub value: Option<String>,
+    /// Salesfinity: `work` or `personal`, the type of the email found.
+    pub value_type: Option<String>,
+    /// The provider's error code for a failed item, when given (e.g. `TASK_FAILED`).
+    pub error_code: Option<String>,
+    /// Whether the provider charges for this item under its published rules.
+    pub chargeable: bool,
+}
+
+/// What a task looks like at one poll.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub kind: TaskKind,
+    pub task_id: String,
+    pub status: TaskStatus,
+    /// The provider's own task status word, as received.
+    pub provider_status: String,
+    pub items: Vec<Item>,
+    /// Salesfinity: the `external_id` given when the request was created.
+    pub external_id: Option<String>,
+}
+
+impl Snapshot {
+    /// Whether the task reached a terminal state: no poll after this one is useful.
+    pub fn done(&self) -> bool {
+        self.status.is_terminal()
+    }
+
+    /// Sorts the items into outcomes and prices the task.
+    pub fn summary(&self) -> Summary {
+        let mut summary = Summary::default();
+        for item in &self.items {
+            let list = match item.state {
+                ItemState::Delivered => &mut summary.delivered,
+                ItemState::Failed => &mut summary.failed,
+                ItemState::NotFound => &mut summary.not_found,
+                ItemState::NoValue => &mut summary.no_value,
+                ItemState::Pending | ItemState::Processing | ItemState::Unknown => {
+                    &mut summary.unresolved
+                }
+            };
+            list.push(item.clone());
+            if item.chargeable {
+                summary.credits += self.kind.credits_per_delivery();
+            }
+        }
+        summary
+    }
+}
+
+/// A task's items sorted by outcome, with its price.
+///
+/// Every item lands in exactly one list: a partial failure never looks like success, because
+/// failed and unresolved items are listed, not just counted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub delivered: Vec<Item>,
+    pub failed: Vec<Item>,
+    pub not_found: Vec<Item>,
+    pub no_value: Vec<Item>,
+    /// Items still pending, processing or in an unknown state (e.g. left behind by a failed task).
+    pub unresolved: Vec<Item>,
+    /// Credits the task costs under the published rules, counting the items the provider marks
+    /// unlocked/completed. An estimate: contacts unlocked before are not charged again, and the
+    /// provider's balance stays the source of truth.
+    pub credits: u64,
+}
+
+/// A finished task: its last snapshot and the sorted outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskResult {
+    pub snapshot: Snapshot,
+    pub summary: Summary,
+}
+
+impl TaskResult {
+    pub fn new(snapshot: Snapshot) -> TaskResult {
+        let summary = snapshot.summary();
+        TaskResult { snapshot, summary }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(id: &str, state: ItemState, chargeable: bool) -> Item {
+        Item {
+            id: id.into(),
+            state,
+            provider_status: String::new(),
+            value: None,
+            value_type: None,
+            error_code: None,
+            chargeable,
+        }
+    }
+
+    #[test]
+    fn summary_lists_every_item_once_and_prices_chargeable_ones() {
+        let snapshot = Snapshot {
+            kind: TaskKind::LensmorPhone,
+            task_id: "1".into(),
+            status: TaskStatus::Failed,
+            provider_status: "failed".into(),
+            items: vec![
+                item("a", ItemState::Delivered, true),
+                item("b", ItemState::Failed, false),
+                item("c", ItemState::NoValue, true),
+                item("d", ItemState::Processing, false),
+            ],
+            external_id: None,
+        };
+        let s = snapshot.summary();
+        assert_eq!(s.delivered.len(), 1);
+        assert_eq!(s.failed.len(), 1);
+        assert_eq!(s.no_value.len(), 1);
+        assert_eq!(s.unresolved.len(), 1);
+        assert_eq!(s.credits, 300);
+        assert!(snapshot.done());
+    }
+}

@@ -1,0 +1,312 @@
+//! The providers: each is data plus pure functions that build requests from validated input and
+//! read responses into the one model of [`crate::model`].
+//!
+//! This module dispatches on [`TaskKind`] / [`Provider`]; the provider files hold the paths,
+//! field names and status words.
+
+mod json;
+mod lensmor;
+mod response;
+mod salesfinity;
+
+use std::fmt;
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde_json::Value;
+
+use crate::error::Error;
+use crate::http::{HttpRequest, HttpResponse, Method, Millis};
+use crate::kind::{Provider, TaskKind};
+use crate::model::Snapshot;
+use crate::validate::{self, Enrichment, Selection};
+
+pub use lensmor::Precheck;
+
+/// Lensmor's optional `x-call-source` header: who is calling, for the provider's usage reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallSource {
+    Api,
+    Agent,
+}
+
+impl CallSource {
+    pub fn parse(value: &str) -> Result<CallSource, Error> {
+        match value {
+            "api" => Ok(CallSource::Api),
+            "agent" => Ok(CallSource::Agent),
+            other => Err(Error::validation(
+                "callSource",
+                format!("callSource must be \"api\" or \"agent\", not {other:?}."),
+            )),
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            CallSource::Api => "api",
+            CallSource::Agent => "agent",
+        }
+    }
+}
+
+/// Where requests of one client go, and how they authenticate.
+///
+/// `api_key` is `None` when the base URL is a proxy that adds the key (the way browsers must
+/// call Lensmor). The key only ever goes into request headers; `Debug` never prints it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub provider: Provider,
+    pub base_url: String,
+    api_key: Option<String>,
+    pub call_source: Option<CallSource>,
+}
+
+impl Endpoint {
+    /// Checks and builds an endpoint. With no `base_url`, the provider's production URL is used.
+    pub fn new(
+        provider: Provider,
+        base_url: Option<&str>,
+        api_key: Option<&str>,
+        call_source: Option<CallSource>,
+    ) -> Result<Endpoint, Error> {
+        let base_url = validate::base_url(base_url.unwrap_or(provider.default_base_url()))?;
+        let api_key = api_key.map(str::trim).filter(|k| !k.is_empty());
+        if api_key.is_some_and(|k| k.chars().any(|c| c.is_control() || c == ' ')) {
+            // Deliberately no echo of the value: it is a secret.
+            return Err(Error::validation(
+                "apiKey",
+                "apiKey contains spaces or control characters; copy it again from the provider.",
+            ));
+        }
+        Ok(Endpoint {
+            provider,
+            base_url,
+            api_key: api_key.map(str::to_string),
+            call_source,
+        })
+    }
+
+    /// Refuses a task of another provider: a token made by a Salesfinity client cannot be
+    /// polled through a Lensmor one (it would 404, or worse, hit an unrelated task).
+    pub fn check_kind(&self, kind: TaskKind) -> Result<(), Error> {
+        if kind.provider() == self.provider {
+            return Ok(());
+        }
+        Err(Error::validation(
+            "token",
+            format!(
+                "This is a {} task, but the client is set up for {}; use a {} client.",
+                kind.as_str(),
+                self.provider.as_str(),
+                kind.provider().as_str()
+            ),
+        ))
+    }
+
+    fn request(&self, method: Method, path: &str, body: Option<Value>) -> HttpRequest {
+        let mut headers = vec![("accept", "application/json".to_string())];
+        if body.is_some() {
+            headers.push(("content-type", "application/json".to_string()));
+        }
+        if let Some(key) = &self.api_key {
+            headers.push(match self.provider {
+                Provider::Lensmor => ("authorization", format!("Bearer {key}")),
+                Provider::Salesfinity => ("x-api-key", key.clone()),
+            });
+        }
+        if let (Provider::Lensmor, Some(source)) = (self.provider, self.call_source) {
+            headers.push(("x-call-source", source.as_str().to_string()));
+        }
+        HttpRequest {
+            method,
+            url: format!("{}{path}", self.base_url),
+            headers,
+            body: body.map(|b| b.to_string()),
+        }
+    }
+}
+
+impl fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("provider", &self.provider)
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
+            .field("call_source", &self.call_source)
+            .finish()
+    }
+}
+
+/// What a create call answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Created {
+    pub kind: TaskKind,
+    /// `None` when there was nothing to do (every contact already unlocked or skipped): no task
+    /// was created and nothing was charged.
+    pub task_id: Option<String>,
+    /// The provider's word for the outcome (`accepted`, `success`, `pending`).
+    pub provider_status: String,
+    /// Ids the provider skipped (invalid, not in the event, already unlocked or unlocking).
+    pub skipped_ids: Vec<String>,
+    /// The provider's `skipped_detail`, as JSON text, for callers who want the reasons.
+    pub skipped_detail: Option<String>,
+}
+
+/// A credit balance.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Balance {
+    pub balance: f64,
+    /// When the subscription part of the balance resets (Lensmor `resetAt`, epoch ms).
+    pub reset_at: Option<Millis>,
+}
+
+/// Characters left as they are in a path segment; everything else is percent-encoded, so an id
+/// like `../x` or `a/b` stays one segment and can never walk the path.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Percent-encodes an id for use as one path segment. `.` and `..` are encoded too: left bare,
+/// a URL parser would resolve them as "this" and "parent" directory.
+fn path_segment(id: &str) -> String {
+    match id {
+        "." => "%2E".into(),
+        ".." => "%2E%2E".into(),
+        _ => utf8_percent_encode(id, SEGMENT).to_string(),
+    }
+}
+
+/// The request that starts a Lensmor unlock of `kind` for `selection`.
+pub fn create_unlock(
+    endpoint: &Endpoint,
+    kind: TaskKind,
+    selection: &Selection,
+) -> Result<HttpRequest, Error> {
+    endpoint.check_kind(kind)?;
+    lensmor::create(endpoint, kind, selection).ok_or_else(|| {
+        Error::validation(
+            "kind",
+            format!("{} is not an unlock of personnel.", kind.as_str()),
+        )
+    })
+}
+
+/// The request that starts a Salesfinity enrichment.
+pub fn create_enrichment(
+    endpoint: &Endpoint,
+    enrichment: &Enrichment,
+) -> Result<HttpRequest, Error> {
+    endpoint.check_kind(TaskKind::SalesfinityEmail)?;
+    Ok(salesfinity::create(endpoint, enrichment))
+}
+
+/// The request that reads a task's current state.
+pub fn poll_request(
+    endpoint: &Endpoint,
+    kind: TaskKind,
+    task_id: &str,
+) -> Result<HttpRequest, Error> {
+    endpoint.check_kind(kind)?;
+    Ok(match kind {
+        TaskKind::LensmorEmail | TaskKind::LensmorPhone => lensmor::poll(endpoint, kind, task_id),
+        TaskKind::SalesfinityEmail => salesfinity::poll(endpoint, task_id),
+    })
+}
+
+/// Reads a create answer.
+pub fn parse_created(
+    kind: TaskKind,
+    response: &HttpResponse,
+    now: Millis,
+) -> Result<Created, Error> {
+    match kind {
+        TaskKind::LensmorEmail | TaskKind::LensmorPhone => {
+            lensmor::parse_created(kind, response, now)
+        }
+        TaskKind::SalesfinityEmail => salesfinity::parse_created(response, now),
+    }
+}
+
+/// Reads a poll answer into a snapshot. `task_id` is the id that was polled; it names the task
+/// in errors and stands in when the answer omits it.
+pub fn parse_task(
+    kind: TaskKind,
+    task_id: &str,
+    response: &HttpResponse,
+    now: Millis,
+) -> Result<Snapshot, Error> {
+    match kind {
+        TaskKind::LensmorEmail | TaskKind::LensmorPhone => {
+            lensmor::parse_task(kind, task_id, response, now)
+        }
+        TaskKind::SalesfinityEmail => salesfinity::parse_task(task_id, response, now),
+    }
+}
+
+/// The request that reads the credit balance.
+pub fn balance_request(endpoint: &Endpoint) -> HttpRequest {
+    match endpoint.provider {
+        Provider::Lensmor => lensmor::balance(endpoint),
+        Provider::Salesfinity => salesfinity::balance(endpoint),
+    }
+}
+
+/// Reads a credit balance answer.
+pub fn parse_balance(
+    provider: Provider,
+    response: &HttpResponse,
+    now: Millis,
+) -> Result<Balance, Error> {
+    match provider {
+        Provider::Lensmor => lensmor::parse_balance(response, now),
+        Provider::Salesfinity => salesfinity::parse_balance(response, now),
+    }
+}
+
+/// The request that asks Lensmor, without charging, what unlocking `selection` would cost.
+pub fn precheck_request(
+    endpoint: &Endpoint,
+    kind: TaskKind,
+    selection: &Selection,
+) -> Result<HttpRequest, Error> {
+    endpoint.check_kind(kind)?;
+    lensmor::precheck(endpoint, kind, selection)
+        .ok_or_else(|| Error::validation("kind", format!("{} has no precheck.", kind.as_str())))
+}
+
+/// Reads a precheck answer.
+pub fn parse_precheck(response: &HttpResponse, now: Millis) -> Result<Precheck, Error> {
+    lensmor::parse_precheck(response, now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_become_one_encoded_segment() {
+        assert_eq!(path_segment("321"), "321");
+        assert_eq!(path_segment("phone_321"), "phone_321");
+        assert_eq!(path_segment("../admin"), "..%2Fadmin");
+        assert_eq!(path_segment(".."), "%2E%2E");
+        assert_eq!(path_segment("a b%2F?#é"), "a%20b%252F%3F%23%C3%A9");
+    }
+
+    #[test]
+    fn endpoint_debug_hides_the_key() {
+        let e = Endpoint::new(Provider::Lensmor, None, Some("uak_topsecret"), None).unwrap();
+        assert!(!format!("{e:?}").contains("topsecret"));
+        let err = Endpoint::new(Provider::Lensmor, None, Some("uak_top secret"), None).unwrap_err();
+        assert!(!err.message.contains("secret"));
+    }
+
+    #[test]
+    fn a_token_of_another_provider_is_refused() {
+        let e = Endpoint::new(Provider::Lensmor, None, None, None).unwrap();
+        let err = poll_request(&e, TaskKind::SalesfinityEmail, "1").unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("token"));
+        assert!(poll_request(&e, TaskKind::LensmorPhone, "1").is_ok());
+    }
+}

@@ -1,0 +1,250 @@
+//! What every response goes through before a provider reads its fields: the size bound, the
+//! status, the JSON, and the ApiError body (which some routes send with a 2xx status).
+
+use serde_json::Value;
+
+use super::json::{self, Object};
+use crate::error::{Error, ErrorCode};
+use crate::http::{HttpResponse, Millis, MAX_BODY_BYTES};
+
+/// The JSON object a successful response carries, or the error the response stands for.
+///
+/// `what` says what was being done ("polling Lensmor email task 321"); it leads the message.
+pub(crate) fn object_body(
+    response: &HttpResponse,
+    now: Millis,
+    what: &str,
+) -> Result<Object, Error> {
+    if response.body.len() > MAX_BODY_BYTES {
+        return Err(Error::protocol(format!(
+            "{what}: the response is {} bytes, more than the {MAX_BODY_BYTES} bytes accepted.",
+            response.body.len()
+        ))
+        .with_status(response.status));
+    }
+    if !response.is_success() {
+        return Err(error_from_response(response, now, what));
+    }
+    let object = match serde_json::from_str::<Value>(&response.body) {
+        Ok(Value::Object(object)) => object,
+        Ok(_) => {
+            return Err(unreadable(
+                response,
+                what,
+                "the body is JSON but not an object",
+            ))
+        }
+        Err(_) => return Err(unreadable(response, what, "the body is not JSON")),
+    };
+    if is_api_error(&object) {
+        // A 2xx that is an ApiError is an error, not data.
+        let status = api_error_status(&object).unwrap_or(response.status);
+        return Err(api_error(response, now, what, status, Some(&object)));
+    }
+    Ok(object)
+}
+
+/// The error an unsuccessful response stands for, with the provider's own words when it sent an
+/// ApiError body, and a hint about what to do.
+pub(crate) fn error_from_response(response: &HttpResponse, now: Millis, what: &str) -> Error {
+    let body = serde_json::from_str::<Value>(&response.body).ok();
+    let object = body.as_ref().and_then(Value::as_object);
+    api_error(response, now, what, response.status, object)
+}
+
+fn api_error(
+    response: &HttpResponse,
+    now: Millis,
+    what: &str,
+    status: u16,
+    body: Option<&Object>,
+) -> Error {
+    let code = ErrorCode::from_status(status);
+    let error_key = body
+        .and_then(|b| json::text(b, "errorKey"))
+        .map(str::to_string);
+    let trace_id = body
+        .and_then(|b| json::text(b, "traceId"))
+        .or_else(|| response.request_id())
+        .map(str::to_string);
+    let retry_after_ms = response.retry_after_ms(now);
+    let said = body.and_then(provider_message);
+    let mut message = format!("{what} failed with HTTP {status}");
+    if let Some(key) = &error_key {
+        message.push_str(&format!(" {key}"));
+    }
+    if let Some(said) = said {
+        message.push_str(&format!(": {said}"));
+    }
+    message.push_str(". ");
+    message.push_str(&hint(code, retry_after_ms));
+    Error {
+        code,
+        message,
+        status: Some(status),
+        error_key,
+        trace_id,
+        retry_after_ms,
+        field: None,
+    }
+}
+
+/// The provider's explanation: Lensmor's `message`; NestJS-style APIs send a list of messages.
+fn provider_message(body: &Object) -> Option<String> {
+    let said = match body.get("message").or_else(|| body.get("error"))? {
+        Value::String(s) => s.trim().to_string(),
+        Value::Array(list) => list
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join("; "),
+        _ => return None,
+    };
+    // Bounded: the message is shown to people and logged.
+    let said: String = said.chars().take(500).collect();
+    (!said.is_empty()).then_some(said.trim_end_matches('.').to_string())
+}
+
+/// What a person can do about an error of this code.
+fn hint(code: ErrorCode, retry_after_ms: Option<u64>) -> String {
+    match code {
+        ErrorCode::Validation => {
+            "The provider refused the input; correct it before trying again.".into()
+        }
+        ErrorCode::Unauthorized => "Check the API key, or the proxy that adds it.".into(),
+        ErrorCode::PaymentRequired => {
+            "Not enough credits: top up the balance or select fewer contacts.".into()
+        }
+        ErrorCode::NotFound => "It does not exist, or is not visible to this API key.".into(),
+        ErrorCode::Conflict => "Some of these contacts are already unlocking, or another credit \
+                                operation is running: wait for it, then check the contacts' state."
+            .into(),
+        ErrorCode::RateLimited => match retry_after_ms {
+            Some(ms) => format!(
+                "Rate limited: wait {} s before trying again.",
+                ms.div_ceil(1000)
+            ),
+            None => "Rate limited: wait before trying again.".into(),
+        },
+        ErrorCode::Server => "The provider had a server error; try again later.".into(),
+        ErrorCode::Network => "The request timed out at the server; try again.".into(),
+        ErrorCode::Protocol | ErrorCode::Timeout | ErrorCode::Aborted => {
+            "The answer does not match the documented API.".into()
+        }
+    }
+}
+
+/// An ApiError body is recognised by its `errorKey`: no success payload of either provider has one.
+fn is_api_error(object: &Object) -> bool {
+    json::text(object, "errorKey").is_some()
+}
+
+/// The HTTP status an ApiError body names in its `code`, when that is an error status.
+fn api_error_status(object: &Object) -> Option<u16> {
+    let code = json::number(object, "code")?;
+    (400.0..600.0).contains(&code).then_some(code as u16)
+}
+
+fn unreadable(response: &HttpResponse, what: &str, problem: &str) -> Error {
+    let content_type = response.header("content-type").unwrap_or("no content type");
+    Error::protocol(format!(
+        "{what}: {problem} (HTTP {}, {content_type}). A proxy or the provider answered something \
+         other than the documented API.",
+        response.status
+    ))
+    .with_status(response.status)
+    .with_trace_id(response.request_id().map(str::to_string))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: Millis = 1_700_000_000_000;
+
+    #[test]
+    fn api_error_keeps_the_provider_fields() {
+        let r = HttpResponse::new(
+            401,
+            r#"{"code":401,"message":"Invalid API key","errorKey":"INVALID_API_KEY","traceId":"tr-9"}"#,
+        );
+        let e = object_body(&r, NOW, "Polling Lensmor email task 321").unwrap_err();
+        assert_eq!(e.code, ErrorCode::Unauthorized);
+        assert_eq!(e.status, Some(401));
+        assert_eq!(e.error_key.as_deref(), Some("INVALID_API_KEY"));
+        assert_eq!(e.trace_id.as_deref(), Some("tr-9"));
+        assert!(e.message.starts_with("Polling Lensmor email task 321 failed with HTTP 401 INVALID_API_KEY: Invalid API key."), "{}", e.message);
+    }
+
+    #[test]
+    fn a_2xx_api_error_is_an_error() {
+        let r = HttpResponse::new(
+            200,
+            r#"{"code":404,"message":"Task not found","errorKey":"TASK_NOT_FOUND","traceId":"t"}"#,
+        );
+        let e = object_body(&r, NOW, "x").unwrap_err();
+        assert_eq!(e.code, ErrorCode::NotFound);
+        assert_eq!(e.status, Some(404));
+    }
+
+    #[test]
+    fn rate_limit_carries_retry_after_and_request_id() {
+        let r = HttpResponse::new(
+            429,
+            r#"{"code":429,"message":"Too many","errorKey":"RATE_LIMIT_EXCEEDED"}"#,
+        )
+        .with_header("Retry-After", "12")
+        .with_header("X-Request-ID", "req-1");
+        let e = object_body(&r, NOW, "x").unwrap_err();
+        assert_eq!(e.code, ErrorCode::RateLimited);
+        assert_eq!(e.retry_after_ms, Some(12_000));
+        assert_eq!(e.trace_id.as_deref(), Some("req-1"));
+        assert!(e.message.contains("wait 12 s"), "{}", e.message);
+    }
+
+    #[test]
+    fn non_json_bodies_are_protocol_errors() {
+        let html = HttpResponse::new(200, "<html>Bad gateway</html>")
+            .with_header("content-type", "text/html");
+        let e = object_body(&html, NOW, "x").unwrap_err();
+        assert_eq!(e.code, ErrorCode::Protocol);
+        assert!(e.message.contains("text/html"), "{}", e.message);
+        assert_eq!(
+            object_body(&HttpResponse::new(200, "[1]"), NOW, "x")
+                .unwrap_err()
+                .code,
+            ErrorCode::Protocol
+        );
+        // An HTML 502 page is still a server error, by its status.
+        assert_eq!(
+            object_body(&HttpResponse::new(502, "<html>"), NOW, "x")
+                .unwrap_err()
+                .code,
+            ErrorCode::Server
+        );
+    }
+
+    #[test]
+    fn nest_style_message_lists_are_joined() {
+        let r = HttpResponse::new(
+            400,
+            r#"{"statusCode":400,"message":["linkedin_url must be a URL","type is required"]}"#,
+        );
+        let e = object_body(&r, NOW, "x").unwrap_err();
+        assert!(
+            e.message
+                .contains("linkedin_url must be a URL; type is required"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn huge_bodies_are_refused_unread() {
+        let r = HttpResponse::new(200, " ".repeat(MAX_BODY_BYTES + 1));
+        assert_eq!(
+            object_body(&r, NOW, "x").unwrap_err().code,
+            ErrorCode::Protocol
+        );
+    }
+}
