@@ -300,6 +300,7 @@ impl Poller {
     /// longer: the provider's word is a floor, and the schedule still backs off under it.
     fn schedule_next(&mut self, now: Millis, retry_after_ms: Option<u64>) -> Millis {
         let wait = self.config.schedule.delay(self.polls, self.salt);
+        self.phase = Phase::Waiting;
         self.next_poll_at = now.saturating_add(wait);
         self.not_before = retry_after_ms.map(|ms| now.saturating_add(ms));
         self.due()
