@@ -115,6 +115,8 @@ pub struct Error {
     pub retry_after_ms: Option<u64>,
     /// For `validation`: the input field at fault, named as in the JavaScript API.
     pub field: Option<String>,
+    /// The provider's optional `details` (newer Lensmor versions), as JSON text.
+    pub details: Option<String>,
 }
 
 impl Error {
@@ -128,6 +130,7 @@ impl Error {
             trace_id: None,
             retry_after_ms: None,
             field: None,
+            details: None,
         }
     }
 

@@ -269,3 +269,218 @@ pub(super) fn parse_precheck(response: &HttpResponse, now: Millis) -> Result<Pre
         invalid_ids: json::id_list(detail, "invalid_personnel_ids"),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+    use crate::kind::Provider;
+    use crate::providers::{self, CallSource};
+
+    const NOW: Millis = 1_763_800_000_000;
+
+    fn endpoint() -> Endpoint {
+        Endpoint::new(
+            Provider::Lensmor,
+            Some("https://proxy.example/lensmor/"),
+            Some("uak_k"),
+            Some(CallSource::Agent),
+        )
+        .unwrap()
+    }
+
+    fn selection() -> Selection {
+        Selection::new("139574", &["789".into(), "790".into()], 100).unwrap()
+    }
+
+    #[test]
+    fn phone_unlock_uses_the_phone_routes_and_call_source() {
+        let create =
+            providers::create_unlock(&endpoint(), TaskKind::LensmorPhone, &selection()).unwrap();
+        assert_eq!(
+            create.url,
+            "https://proxy.example/lensmor/external/contacts/unlock-phone"
+        );
+        assert_eq!(create.header("x-call-source"), Some("agent"));
+        let poll =
+            providers::poll_request(&endpoint(), TaskKind::LensmorPhone, "phone_321").unwrap();
+        assert_eq!(
+            poll.url,
+            "https://proxy.example/lensmor/external/contacts/unlock-phone-tasks/phone_321"
+        );
+        assert_eq!(poll.body, None);
+        assert_eq!(poll.header("content-type"), None);
+    }
+
+    #[test]
+    fn create_answers() {
+        let parse = |status, body: &str| {
+            providers::parse_created(
+                TaskKind::LensmorEmail,
+                &HttpResponse::new(status, body),
+                NOW,
+            )
+        };
+        // Numeric ids stay exact strings; job_id stands in for task_id.
+        let c = parse(201, r#"{"status":"accepted","task_id":98765432109876543,"skipped_personnel_ids":["5",6],"skipped_detail":[{"id":"5","reason":"already_unlocked"}]}"#).unwrap();
+        assert_eq!(c.task_id.as_deref(), Some("98765432109876543"));
+        assert_eq!(c.skipped_ids, ["5", "6"]);
+        assert_eq!(
+            c.skipped_detail.as_deref(),
+            Some(r#"[{"id":"5","reason":"already_unlocked"}]"#)
+        );
+        assert_eq!(
+            parse(201, r#"{"status":"accepted","job_id":"77"}"#)
+                .unwrap()
+                .task_id
+                .as_deref(),
+            Some("77")
+        );
+        // Nothing to unlock: no task, no error.
+        let none = parse(
+            200,
+            r#"{"status":"success","skipped_personnel_ids":["789"]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (none.task_id, none.provider_status.as_str()),
+            (None, "success")
+        );
+        // Accepted but unpollable: an error that warns about paying twice.
+        let err = parse(201, r#"{"status":"accepted"}"#).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Protocol);
+        assert!(err.message.contains("may be charged"), "{}", err.message);
+        for (status, code) in [
+            (400, ErrorCode::Validation),
+            (402, ErrorCode::PaymentRequired),
+            (409, ErrorCode::Conflict),
+            (422, ErrorCode::Validation),
+        ] {
+            let body = format!(r#"{{"code":{status},"message":"m","errorKey":"K","traceId":"t"}}"#);
+            assert_eq!(parse(status, &body).unwrap_err().code, code);
+        }
+    }
+
+    #[test]
+    fn items_duplicated_in_one_answer_keep_the_settled_entry() {
+        let body = r#"{"taskId":"1","taskStatus":"processing","items":[
+            {"personnelId":"7","status":"unlocked","email":"a@b.c"},
+            {"personnelId":"7","status":"processing"},
+            {"personnelId":"8","status":"pending"},
+            {"personnelId":"8","status":"failed","errorCode":"TASK_NOT_FOUND"}]}"#;
+        let s = providers::parse_task(
+            TaskKind::LensmorEmail,
+            "1",
+            &HttpResponse::new(200, body),
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(s.items.len(), 2);
+        assert_eq!(s.items[0].state, ItemState::Delivered);
+        assert_eq!(s.items[1].state, ItemState::Failed);
+        assert_eq!(s.items[1].error_code.as_deref(), Some("TASK_NOT_FOUND"));
+    }
+
+    #[test]
+    fn a_value_without_unlocked_status_is_not_reported() {
+        let body = r#"{"taskStatus":"processing","items":[{"personnelId":"7","status":"processing","email":"early@b.c"}]}"#;
+        let s = providers::parse_task(
+            TaskKind::LensmorEmail,
+            "1",
+            &HttpResponse::new(200, body),
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(s.items[0].value, None);
+        assert_eq!(
+            s.task_id, "1",
+            "the polled id stands in for a missing taskId"
+        );
+    }
+
+    #[test]
+    fn required_fields_missing_are_protocol_errors() {
+        for body in [
+            r#"{"items":[]}"#,
+            r#"{"taskStatus":"completed","items":{}}"#,
+            r#"{"taskStatus":"completed","items":[{"status":"unlocked"}]}"#,
+        ] {
+            let e = providers::parse_task(
+                TaskKind::LensmorEmail,
+                "1",
+                &HttpResponse::new(200, body),
+                NOW,
+            )
+            .unwrap_err();
+            assert_eq!(e.code, ErrorCode::Protocol, "{body}");
+        }
+    }
+
+    #[test]
+    fn balance_tolerates_versions() {
+        let req = providers::balance_request(&endpoint());
+        assert_eq!(
+            req.url,
+            "https://proxy.example/lensmor/external/credits/balance"
+        );
+        let body = r#"{"totalAmount":1000,"totalBalance":"985","subscriptionBalance":900,"giftBalance":85,"resetAt":1764000000000,"addonBalance":0,"future":true}"#;
+        let b = providers::parse_balance(Provider::Lensmor, &HttpResponse::new(200, body), NOW)
+            .unwrap();
+        assert_eq!((b.balance, b.reset_at), (985.0, Some(1_764_000_000_000)));
+        let b = providers::parse_balance(
+            Provider::Lensmor,
+            &HttpResponse::new(200, r#"{"totalBalance":0,"resetAt":null}"#),
+            NOW,
+        )
+        .unwrap();
+        assert_eq!((b.balance, b.reset_at), (0.0, None));
+        assert!(
+            providers::parse_balance(Provider::Lensmor, &HttpResponse::new(200, "{}"), NOW)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn precheck_request_and_answer() {
+        let req =
+            providers::precheck_request(&endpoint(), TaskKind::LensmorPhone, &selection()).unwrap();
+        assert_eq!(
+            req.url,
+            "https://proxy.example/lensmor/external/actions/precheck"
+        );
+        let sent: Value = serde_json::from_str(req.body.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            sent,
+            json!({"action_type":"unlock_contact_phones","event_id":"139574","personnel_ids":["789","790"]})
+        );
+        let body = r#"{"allowed":true,"should_charge":true,"credits":15,"reason_code":"ok","detail":{
+            "personnel_ids":["790"],"requested_count":2,"chargeable_count":1,"already_unlocked_count":1,
+            "unlocking_count":0,"missing_personnel_ids":[],"invalid_personnel_ids":[]}}"#;
+        let p = providers::parse_precheck(&HttpResponse::new(200, body), NOW).unwrap();
+        assert!(p.allowed && p.should_charge);
+        assert_eq!((p.credits, p.reason_code.as_str()), (15.0, "ok"));
+        assert_eq!(p.chargeable_ids, ["790"]);
+        assert_eq!(
+            (
+                p.requested_count,
+                p.chargeable_count,
+                p.already_unlocked_count
+            ),
+            (2, 1, 1)
+        );
+        let refused = providers::parse_precheck(
+            &HttpResponse::new(
+                200,
+                r#"{"allowed":false,"reason_code":"insufficient_balance"}"#,
+            ),
+            NOW,
+        )
+        .unwrap();
+        assert!(!refused.allowed);
+        assert_eq!(refused.reason_code, "insufficient_balance");
+        assert!(
+            providers::precheck_request(&endpoint(), TaskKind::SalesfinityEmail, &selection())
+                .is_err()
+        );
+    }
+}

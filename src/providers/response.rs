@@ -86,6 +86,10 @@ fn api_error(
         trace_id,
         retry_after_ms,
         field: None,
+        details: body
+            .and_then(|b| b.get("details"))
+            .filter(|d| !d.is_null())
+            .map(Value::to_string),
     }
 }
 
@@ -180,11 +184,12 @@ mod tests {
     fn a_2xx_api_error_is_an_error() {
         let r = HttpResponse::new(
             200,
-            r#"{"code":404,"message":"Task not found","errorKey":"TASK_NOT_FOUND","traceId":"t"}"#,
+            r#"{"code":404,"message":"Task not found","errorKey":"TASK_NOT_FOUND","traceId":"t","details":{"taskId":"9"}}"#,
         );
         let e = object_body(&r, NOW, "x").unwrap_err();
         assert_eq!(e.code, ErrorCode::NotFound);
         assert_eq!(e.status, Some(404));
+        assert_eq!(e.details.as_deref(), Some(r#"{"taskId":"9"}"#));
     }
 
     #[test]

@@ -133,3 +133,77 @@ pub(super) fn parse_balance(response: &HttpResponse, now: Millis) -> Result<Bala
         reset_at: None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+    use crate::kind::Provider;
+    use crate::providers;
+
+    const NOW: Millis = 1_763_800_000_000;
+
+    fn endpoint() -> Endpoint {
+        Endpoint::new(Provider::Salesfinity, None, Some("sf_key"), None).unwrap()
+    }
+
+    #[test]
+    fn create_request_carries_only_given_fields() {
+        let e = Enrichment::new("linkedin.com/in/janedoe/", "work", None, Some("lead-42")).unwrap();
+        let req = providers::create_enrichment(&endpoint(), &e).unwrap();
+        assert_eq!(
+            req.url,
+            "https://client-api.salesfinity.co/v1/api/enrichment/email"
+        );
+        assert_eq!(req.header("x-api-key"), Some("sf_key"));
+        assert_eq!(req.header("authorization"), None);
+        let body: Value = serde_json::from_str(req.body.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            body,
+            json!({"linkedin_url":"https://www.linkedin.com/in/janedoe","type":"work","external_id":"lead-42"})
+        );
+    }
+
+    #[test]
+    fn create_answer() {
+        let body = r#"{ "_id": "507f1f77bcf86cd799439011", "status": "pending", "linkedin_url": "https://www.linkedin.com/in/janedoe" }"#;
+        let c = providers::parse_created(
+            TaskKind::SalesfinityEmail,
+            &HttpResponse::new(201, body),
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(c.task_id.as_deref(), Some("507f1f77bcf86cd799439011"));
+        assert_eq!(c.provider_status, "pending");
+        let err = providers::parse_created(
+            TaskKind::SalesfinityEmail,
+            &HttpResponse::new(201, "{}"),
+            NOW,
+        )
+        .unwrap_err();
+        assert_eq!(err.code, ErrorCode::Protocol);
+        let err = providers::parse_created(
+            TaskKind::SalesfinityEmail,
+            &HttpResponse::new(402, r#"{"message":"No credits"}"#),
+            NOW,
+        )
+        .unwrap_err();
+        assert_eq!(err.code, ErrorCode::PaymentRequired);
+        assert!(err.message.contains("No credits"), "{}", err.message);
+    }
+
+    #[test]
+    fn balance() {
+        assert_eq!(
+            providers::balance_request(&endpoint()).url,
+            "https://client-api.salesfinity.co/v1/api/enrichment/credits"
+        );
+        let b = providers::parse_balance(
+            Provider::Salesfinity,
+            &HttpResponse::new(200, r#"{ "balance": 250 }"#),
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(b.balance, 250.0);
+    }
+}
