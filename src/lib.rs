@@ -12,6 +12,12 @@
 //!
 //! A driver (the wasm facade, an edge worker step, a test with a virtual clock) does the I/O.
 
+// `Error` carries the provider's traceId, errorKey and details next to the message, which puts
+// it past clippy's 128-byte threshold. Errors are the cold path, the `Ok` types returned beside
+// them (a `Poller`, a `Snapshot`) are larger still, and boxing would make every field access
+// at the JavaScript boundary clumsier for no measurable gain.
+#![allow(clippy::result_large_err)]
+
 pub mod error;
 mod hash;
 pub mod http;
