@@ -18,9 +18,11 @@
 // at the JavaScript boundary clumsier for no measurable gain.
 #![allow(clippy::result_large_err)]
 
+pub mod budget;
 pub mod error;
 mod hash;
 pub mod http;
+pub mod json_view;
 pub mod kind;
 pub mod model;
 pub mod poller;
@@ -29,6 +31,7 @@ pub mod schedule;
 pub mod token;
 pub mod validate;
 
+pub use budget::RateBudget;
 pub use error::{Error, ErrorCode};
 pub use http::{HttpRequest, HttpResponse, Method, Millis};
 pub use kind::{Provider, TaskKind};

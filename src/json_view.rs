@@ -1,0 +1,202 @@
+//! The JSON shapes JavaScript callers receive.
+//!
+//! This is the data half of the JS contract (the TypeScript types in `src/js/types.d.ts` describe
+//! the same shapes). It lives in the core so it is tested natively; the facade only hands the
+//! text to `JSON.parse`. Absent values are left out rather than sent as `null`, matching the
+//! optional (`?`) fields of the TypeScript types.
+
+use serde_json::{json, Map, Value};
+
+use crate::error::Error;
+use crate::http::Millis;
+use crate::model::{Item, Snapshot, TaskResult};
+use crate::providers::{Balance, Created, Precheck};
+use crate::validate::Selection;
+
+fn put(map: &mut Map<String, Value>, key: &str, value: Option<impl Into<Value>>) {
+    if let Some(value) = value {
+        map.insert(key.to_string(), value.into());
+    }
+}
+
+pub fn item(item: &Item) -> Value {
+    let mut map = Map::new();
+    map.insert("id".into(), item.id.clone().into());
+    map.insert("status".into(), item.state.as_str().into());
+    map.insert("providerStatus".into(), item.provider_status.clone().into());
+    put(&mut map, "value", item.value.clone());
+    put(&mut map, "valueType", item.value_type.clone());
+    put(&mut map, "errorCode", item.error_code.clone());
+    map.insert("chargeable".into(), item.chargeable.into());
+    Value::Object(map)
+}
+
+fn items(list: &[Item]) -> Value {
+    Value::Array(list.iter().map(item).collect())
+}
+
+pub fn snapshot(snapshot: &Snapshot) -> Value {
+    let mut map = Map::new();
+    map.insert("kind".into(), snapshot.kind.as_str().into());
+    map.insert("taskId".into(), snapshot.task_id.clone().into());
+    map.insert("status".into(), snapshot.status.as_str().into());
+    map.insert(
+        "providerStatus".into(),
+        snapshot.provider_status.clone().into(),
+    );
+    map.insert("done".into(), snapshot.done().into());
+    map.insert("items".into(), items(&snapshot.items));
+    put(&mut map, "externalId", snapshot.external_id.clone());
+    Value::Object(map)
+}
+
+/// A finished task: the snapshot plus every item sorted by outcome, and the price.
+pub fn result(result: &TaskResult) -> Value {
+    let mut value = snapshot(&result.snapshot);
+    let s = &result.summary;
+    if let Value::Object(map) = &mut value {
+        map.insert("delivered".into(), items(&s.delivered));
+        map.insert("failed".into(), items(&s.failed));
+        map.insert("notFound".into(), items(&s.not_found));
+        map.insert("noValue".into(), items(&s.no_value));
+        map.insert("unresolved".into(), items(&s.unresolved));
+        map.insert("credits".into(), s.credits.into());
+    }
+    value
+}
+
+/// A create answer: the task to follow (with its token), or "nothing to do".
+pub fn started(
+    created: &Created,
+    token: Option<&str>,
+    created_at: Millis,
+    selection: Option<&Selection>,
+    reused: bool,
+) -> Value {
+    let skipped_detail = created
+        .skipped_detail
+        .as_deref()
+        .and_then(|text| serde_json::from_str::<Value>(text).ok())
+        .unwrap_or(Value::Null);
+    json!({
+        "started": created.task_id.is_some(),
+        "kind": created.kind.as_str(),
+        "taskId": created.task_id,
+        "token": token,
+        "createdAt": created_at,
+        "reused": reused,
+        "providerStatus": created.provider_status,
+        "skippedIds": created.skipped_ids,
+        "skippedDetail": skipped_detail,
+        "duplicates": selection.map_or(&[][..], |s| &s.duplicates[..]),
+    })
+}
+
+pub fn balance(balance: &Balance) -> Value {
+    let mut map = Map::new();
+    map.insert("balance".into(), json!(balance.balance));
+    put(&mut map, "resetAt", balance.reset_at);
+    Value::Object(map)
+}
+
+pub fn precheck(p: &Precheck) -> Value {
+    json!({
+        "allowed": p.allowed,
+        "shouldCharge": p.should_charge,
+        "credits": p.credits,
+        "reasonCode": p.reason_code,
+        "chargeableIds": p.chargeable_ids,
+        "requestedCount": p.requested_count,
+        "chargeableCount": p.chargeable_count,
+        "alreadyUnlockedCount": p.already_unlocked_count,
+        "unlockingCount": p.unlocking_count,
+        "missingIds": p.missing_ids,
+        "invalidIds": p.invalid_ids,
+    })
+}
+
+/// The fields an `UnlockError` carries besides its message.
+pub fn error_fields(error: &Error) -> Value {
+    let mut map = Map::new();
+    map.insert("code".into(), error.code.as_str().into());
+    put(&mut map, "status", error.status);
+    put(&mut map, "errorKey", error.error_key.clone());
+    put(&mut map, "traceId", error.trace_id.clone());
+    put(&mut map, "retryAfterMs", error.retry_after_ms);
+    put(&mut map, "field", error.field.clone());
+    if let Some(details) = &error.details {
+        map.insert(
+            "details".into(),
+            serde_json::from_str(details).unwrap_or(Value::Null),
+        );
+    }
+    Value::Object(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+    use crate::kind::TaskKind;
+    use crate::model::{ItemState, TaskStatus};
+
+    fn sample() -> Snapshot {
+        Snapshot {
+            kind: TaskKind::LensmorEmail,
+            task_id: "321".into(),
+            status: TaskStatus::Completed,
+            provider_status: "completed".into(),
+            items: vec![
+                Item {
+                    id: "789".into(),
+                    state: ItemState::Delivered,
+                    provider_status: "unlocked".into(),
+                    value: Some("jane@acme.example".into()),
+                    value_type: None,
+                    error_code: None,
+                    chargeable: true,
+                },
+                Item {
+                    id: "790".into(),
+                    state: ItemState::Failed,
+                    provider_status: "failed".into(),
+                    value: None,
+                    value_type: None,
+                    error_code: Some("TASK_FAILED".into()),
+                    chargeable: false,
+                },
+            ],
+            external_id: None,
+        }
+    }
+
+    #[test]
+    fn result_shape() {
+        let value = result(&TaskResult::new(sample()));
+        assert_eq!(
+            value,
+            json!({
+                "kind": "lensmor.email", "taskId": "321", "status": "completed",
+                "providerStatus": "completed", "done": true,
+                "items": [
+                    {"id": "789", "status": "delivered", "providerStatus": "unlocked", "value": "jane@acme.example", "chargeable": true},
+                    {"id": "790", "status": "failed", "providerStatus": "failed", "errorCode": "TASK_FAILED", "chargeable": false}
+                ],
+                "delivered": [{"id": "789", "status": "delivered", "providerStatus": "unlocked", "value": "jane@acme.example", "chargeable": true}],
+                "failed": [{"id": "790", "status": "failed", "providerStatus": "failed", "errorCode": "TASK_FAILED", "chargeable": false}],
+                "notFound": [], "noValue": [], "unresolved": [], "credits": 15
+            })
+        );
+    }
+
+    #[test]
+    fn error_shape_leaves_absent_fields_out() {
+        let e = Error::validation("personnelIds", "too many").with_status(400);
+        assert_eq!(
+            error_fields(&e),
+            json!({"code": "validation", "status": 400, "field": "personnelIds"})
+        );
+        let e = Error::new(ErrorCode::NotFound, "x");
+        assert_eq!(error_fields(&e), json!({"code": "not_found"}));
+    }
+}
