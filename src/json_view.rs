@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 use crate::error::Error;
 use crate::http::Millis;
 use crate::model::{Item, Snapshot, TaskResult};
+use crate::poller::Event;
 use crate::providers::{Balance, Created, Precheck};
 use crate::validate::Selection;
 
@@ -113,6 +114,35 @@ pub fn precheck(p: &Precheck) -> Value {
         "missingIds": p.missing_ids,
         "invalidIds": p.invalid_ids,
     })
+}
+
+/// What happened while polling, for `onEvent` (a timeline of polls and waits).
+pub fn event(event: &Event, at: Millis) -> Value {
+    match event {
+        Event::Progress(s) => json!({ "type": "progress", "at": at, "snapshot": snapshot(s) }),
+        Event::Throttled { error, resume_at } => json!({
+            "type": "throttled", "at": at, "resumeAt": resume_at,
+            "retryAfterMs": error.retry_after_ms, "traceId": error.trace_id,
+        }),
+        Event::Retrying {
+            error,
+            failures,
+            resume_at,
+        } => json!({
+            "type": "retrying", "at": at, "resumeAt": resume_at, "failures": failures,
+            "code": error.code.as_str(), "message": error.message, "traceId": error.trace_id,
+        }),
+    }
+}
+
+/// A poll was answered (`status`) or failed without an answer (`status` null).
+pub fn polled(at: Millis, status: Option<u16>) -> Value {
+    json!({ "type": "poll", "at": at, "status": status })
+}
+
+/// The next poll waits until `until`.
+pub fn waiting(at: Millis, until: Millis) -> Value {
+    json!({ "type": "wait", "at": at, "until": until })
 }
 
 /// The fields an `UnlockError` carries besides its message.

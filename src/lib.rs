@@ -22,6 +22,8 @@ pub mod budget;
 pub mod error;
 mod hash;
 pub mod http;
+#[cfg(target_arch = "wasm32")]
+mod js;
 pub mod json_view;
 pub mod kind;
 pub mod model;

@@ -142,12 +142,11 @@ impl Poller {
             Phase::Waiting => {}
         }
         let due = self.due();
-        if let Some(deadline) = self.deadline {
-            if due > deadline {
-                // Waiting idle until the deadline only to give up then helps nobody: say now.
-                let error = self.timeout_error(due, deadline);
-                return self.finish(Err(error));
-            }
+        let timeout = self
+            .deadline
+            .and_then(|deadline| self.timeout_for(self.started_at, deadline));
+        if let Some(error) = timeout {
+            return self.finish(Err(error));
         }
         if now < due {
             return Action::WaitUntil(due);
@@ -326,15 +325,27 @@ impl Poller {
         }
     }
 
-    fn timeout_error(&self, due: Millis, deadline: Millis) -> Error {
+    /// The `timeout` error a wait with this `deadline` ends in, if the next poll is due after
+    /// it. Waiting idle until the deadline only to give up then helps nobody, so a wait ends as
+    /// soon as this says so. Public for drivers that serve several waiters with different
+    /// deadlines from one poller.
+    pub fn timeout_for(&self, started_at: Millis, deadline: Millis) -> Option<Error> {
+        let due = self.due();
+        if self.is_finished() || due <= deadline {
+            return None;
+        }
+        Some(self.timeout_error(started_at, due, deadline))
+    }
+
+    fn timeout_error(&self, started_at: Millis, due: Millis, deadline: Millis) -> Error {
         let seconds = |ms: u64| ms.div_ceil(1000);
         let mut message = format!(
             "{} task {} did not finish within {} s: the next poll would be {} s after the wait \
              started.",
             self.kind.as_str(),
             self.task_id,
-            seconds(deadline - self.started_at),
-            seconds(due.saturating_sub(self.started_at)),
+            seconds(deadline.saturating_sub(started_at)),
+            seconds(due.saturating_sub(started_at)),
         );
         match &self.last {
             Some(snapshot) => {

@@ -1,0 +1,20 @@
+export { UnlockClient } from "./unlock_tasks.js";
+export type {
+  TaskKind, TaskStatus, ItemStatus, PollingOptions, ClientOptions, UnlockInput, EnrichInput,
+  StartedTask, Item, Snapshot, TaskResult, PollStep, UnlockEvent, WaitOptions, Balance, Precheck,
+  UnlockErrorCode, UnlockErrorFields,
+} from "./unlock_tasks.js";
+import type { UnlockErrorFields } from "./unlock_tasks.js";
+
+/** Every error of this package: a real `Error` with a stable `code` and the provider's fields. */
+export declare class UnlockError extends Error implements UnlockErrorFields {
+  name: "UnlockError";
+  code: UnlockErrorFields["code"];
+  status?: number;
+  errorKey?: string;
+  traceId?: string;
+  retryAfterMs?: number;
+  field?: string;
+  details?: unknown;
+  token?: string;
+}

@@ -1,0 +1,9 @@
+// Cloudflare Workers / workerd: the .wasm is imported as a compiled module (code generation
+// from bytes is not allowed there).
+import wasmModule from "./unlock_tasks_bg.wasm";
+import { initSync, UnlockClient } from "./unlock_tasks.js";
+
+initSync({ module: wasmModule });
+
+export { UnlockClient };
+export { UnlockError } from "./errors.js";

@@ -1,0 +1,55 @@
+// npm run build: the Rust core + facade → pkg/, the npm package.
+//
+//   cargo build (wasm32, release) → wasm-bindgen --target web (no name/producers sections)
+//   → wasm-opt -Oz (npm binaryen; Debian's 108 breaks current wasm-bindgen output)
+//   → pkg-template/ files around it (entries per runtime, types, package.json, README).
+//
+// Needs the wasm32 target and wasm-bindgen-cli at the version pinned in Cargo.toml;
+// scripts/setup.sh installs both.
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const pkg = join(root, "pkg");
+const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { cwd: root, stdio: "inherit", ...opts });
+
+const pinned = /wasm-bindgen = "=([^"]+)"/.exec(readFileSync(join(root, "Cargo.toml"), "utf8"))[1];
+let cli = "";
+try {
+  cli = execFileSync("wasm-bindgen", ["--version"], { encoding: "utf8" }).trim().split(" ")[1];
+} catch {}
+if (cli !== pinned) {
+  console.error(`wasm-bindgen ${pinned} is needed (found ${cli || "none"}): run scripts/setup.sh`);
+  process.exit(1);
+}
+
+run("cargo", ["build", "--quiet", "--lib", "--release", "--target", "wasm32-unknown-unknown"]);
+rmSync(pkg, { recursive: true, force: true });
+run("wasm-bindgen", [
+  "--target", "web", "--out-dir", pkg, "--out-name", "unlock_tasks",
+  "--remove-name-section", "--remove-producers-section",
+  join(root, "target/wasm32-unknown-unknown/release/unlock_tasks.wasm"),
+]);
+const wasm = join(pkg, "unlock_tasks_bg.wasm");
+run(join(root, "node_modules/.bin/wasm-opt"), ["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext", "--enable-reference-types", "--enable-multivalue", "--enable-mutable-globals", wasm, "-o", wasm]);
+
+for (const name of readdirSync(join(root, "pkg-template"))) {
+  copyFileSync(join(root, "pkg-template", name), join(pkg, name));
+}
+rmSync(join(pkg, ".gitignore"), { force: true });
+
+const version = /^version = "([^"]+)"/m.exec(readFileSync(join(root, "Cargo.toml"), "utf8"))[1];
+const manifest = JSON.parse(readFileSync(join(pkg, "package.json"), "utf8"));
+manifest.version = version;
+writeFileSync(join(pkg, "package.json"), JSON.stringify(manifest, null, 2) + "\n");
+
+const size = (file) => {
+  const bytes = readFileSync(join(pkg, file));
+  return { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+};
+const w = size("unlock_tasks_bg.wasm");
+const g = size("unlock_tasks.js");
+console.log(`pkg/ built: unlock_tasks_bg.wasm ${w.raw} B (${w.gzip} B gzipped), glue ${g.raw} B (${g.gzip} B gzipped); total gzipped ${((w.gzip + g.gzip) / 1024).toFixed(1)} KiB`);

@@ -1,0 +1,533 @@
+//! `UnlockClient`: the class JavaScript users code against.
+//!
+//! Every method converts its arguments, calls the core, and converts the answer back. What the
+//! facade adds is I/O and sharing: one request budget for all requests of a client, one create
+//! per selection while its task runs, and one poll loop per task however many callers wait.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use js_sys::{Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
+use web_sys::AbortSignal;
+
+use super::convert::{self, get, to_js, to_js_error};
+use super::io;
+use super::watch::{Waiter, Watch};
+use crate::budget::{RateBudget, DEFAULT_LIMIT, DEFAULT_WINDOW_MS};
+use crate::error::{Error, ErrorCode};
+use crate::http::{HttpRequest, HttpResponse};
+use crate::json_view;
+use crate::kind::{Provider, TaskKind};
+use crate::poller::Poller;
+use crate::providers::{self, CallSource, Created, Endpoint};
+use crate::schedule::{PollingConfig, Schedule, DEFAULT_DELAYS_MS, DEFAULT_MAX_FAILURES};
+use crate::token::ResumeToken;
+use crate::validate::{Enrichment, Selection, DEFAULT_MAX_BATCH};
+
+/// Default jitter of the JS client: waits up to 10 % longer, so clients started together drift
+/// apart. (The core's default is none, so native schedule tests stay exact.)
+const DEFAULT_JITTER: f64 = 0.1;
+const DEFAULT_REQUEST_TIMEOUT_MS: u32 = 30_000;
+
+/// State shared by a client and the tasks it runs.
+pub(crate) struct Shared {
+    endpoint: Endpoint,
+    polling: PollingConfig,
+    max_batch: usize,
+    request_timeout_ms: u32,
+    budget: RefCell<RateBudget>,
+    /// Creates in flight or tasks running, by selection: a second start returns the first.
+    running: RefCell<HashMap<String, Promise>>,
+    /// Which selection a running task was started for, to forget it once finished.
+    selection_of: RefCell<HashMap<String, String>>,
+    watches: RefCell<HashMap<String, Rc<Watch>>>,
+}
+
+impl Shared {
+    /// Sends a request once the client's budget allows, and learns from the answer.
+    pub(crate) async fn request(
+        &self,
+        request: &HttpRequest,
+        signal: Option<&AbortSignal>,
+    ) -> Result<HttpResponse, Error> {
+        loop {
+            let now = io::now();
+            let acquired = self.budget.borrow_mut().try_acquire(now);
+            match acquired {
+                Ok(()) => break,
+                Err(at) => io::sleep_until(at, signal).await?,
+            }
+        }
+        let response = io::send(request, signal, self.request_timeout_ms).await?;
+        self.budget.borrow_mut().observe(io::now(), &response);
+        Ok(response)
+    }
+
+    /// A task reached its end: a new start of the same selection creates a new task.
+    pub(crate) fn forget_task(&self, task_key: &str) {
+        if let Some(selection) = self.selection_of.borrow_mut().remove(task_key) {
+            self.running.borrow_mut().remove(&selection);
+        }
+    }
+
+    pub(crate) fn end_watch(&self, task_key: &str) {
+        self.watches.borrow_mut().remove(task_key);
+    }
+
+    fn token_for(&self, created: &Created, created_at: u64) -> Result<Option<String>, Error> {
+        let Some(task_id) = &created.task_id else {
+            return Ok(None);
+        };
+        let first_delay = self.polling.schedule.delay(0, Schedule::salt(task_id));
+        Ok(Some(
+            ResumeToken::new(created.kind, task_id, created_at, first_delay)?.encode(),
+        ))
+    }
+
+    /// Sends a create and reads its answer. A create whose outcome is unknown (the request may
+    /// have reached the provider) is never retried here: a blind retry can charge twice.
+    async fn create(
+        &self,
+        kind: TaskKind,
+        request: HttpRequest,
+        selection: Option<&Selection>,
+    ) -> Result<(JsValue, Option<String>), Error> {
+        let response = self
+            .request(&request, None)
+            .await
+            .map_err(outcome_unknown)?;
+        let created_at = io::now();
+        let created = providers::parse_created(kind, &response, created_at)?;
+        let token = self.token_for(&created, created_at)?;
+        let view = json_view::started(&created, token.as_deref(), created_at, selection, false);
+        let task_key = created.task_id.as_ref().map(|id| task_key(kind, id));
+        Ok((to_js(&view), task_key))
+    }
+}
+
+/// Says what a failed create means for the money: it may have gone through.
+fn outcome_unknown(error: Error) -> Error {
+    if error.code != ErrorCode::Network {
+        return error;
+    }
+    let mut error = error;
+    error.message.push_str(
+        " The create request may have reached the provider: check the contacts' unlock state \
+         (or run the precheck) before trying again, as a second request may be charged.",
+    );
+    error
+}
+
+fn task_key(kind: TaskKind, task_id: &str) -> String {
+    format!("{}\n{task_id}", kind.as_str())
+}
+
+fn reject(error: &Error) -> Promise {
+    Promise::reject(&to_js_error(error, None))
+}
+
+/// Starts and follows unlock and enrichment tasks against one provider.
+#[wasm_bindgen]
+pub struct UnlockClient {
+    shared: Rc<Shared>,
+}
+
+#[wasm_bindgen]
+impl UnlockClient {
+    /// Creates a client. Throws an `UnlockError` (code `validation`) on bad options.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "ClientOptions")] options: JsValue,
+    ) -> Result<UnlockClient, JsValue> {
+        Self::from_options(&options).map_err(|e| to_js_error(&e, None))
+    }
+
+    fn from_options(options: &JsValue) -> Result<UnlockClient, Error> {
+        let options = convert::options(options, "options")?;
+        let provider_name = convert::string(&options, "provider")?;
+        let provider = Provider::parse(&provider_name).ok_or_else(|| {
+            Error::validation(
+                "provider",
+                format!("provider must be \"lensmor\" or \"salesfinity\", not {provider_name:?}."),
+            )
+        })?;
+        let call_source = convert::opt_string(&options, "callSource")?
+            .map(|s| CallSource::parse(&s))
+            .transpose()?;
+        let endpoint = Endpoint::new(
+            provider,
+            convert::opt_string(&options, "baseUrl")?.as_deref(),
+            convert::opt_string(&options, "apiKey")?.as_deref(),
+            call_source,
+        )?;
+        let polling = polling_config(&get(&options, "polling"))?;
+        let max_batch = convert::opt_number(&options, "maxBatch", "maxBatch")?
+            .map_or(DEFAULT_MAX_BATCH, |n| n as usize);
+        if max_batch == 0 {
+            return Err(Error::validation("maxBatch", "maxBatch must be 1 or more."));
+        }
+        let request_timeout_ms =
+            convert::opt_number(&options, "requestTimeoutMs", "requestTimeoutMs")?
+                .map_or(DEFAULT_REQUEST_TIMEOUT_MS, |n| {
+                    n.clamp(1.0, 600_000.0) as u32
+                });
+        let rate = get(&options, "rateLimit");
+        let limit = convert::opt_number(&rate, "requests", "rateLimit.requests")?
+            .map_or(DEFAULT_LIMIT, |n| n.max(1.0) as u32);
+        let window = convert::opt_number(&rate, "windowMs", "rateLimit.windowMs")?
+            .map_or(DEFAULT_WINDOW_MS, |n| n.max(1.0) as u64);
+        Ok(UnlockClient {
+            shared: Rc::new(Shared {
+                endpoint,
+                polling,
+                max_batch,
+                request_timeout_ms,
+                budget: RefCell::new(RateBudget::new(limit, window)),
+                running: RefCell::default(),
+                selection_of: RefCell::default(),
+                watches: RefCell::default(),
+            }),
+        })
+    }
+
+    /// The provider this client talks to.
+    #[wasm_bindgen(getter, unchecked_return_type = "\"lensmor\" | \"salesfinity\"")]
+    pub fn provider(&self) -> String {
+        self.shared.endpoint.provider.as_str().to_string()
+    }
+
+    /// Starts a Lensmor email unlock. A second call for the same selection while its task runs
+    /// returns that task (`reused: true`) instead of creating and paying for another.
+    #[wasm_bindgen(js_name = unlockEmails, unchecked_return_type = "Promise<StartedTask>")]
+    pub fn unlock_emails(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "UnlockInput")] input: JsValue,
+    ) -> Promise {
+        self.start_unlock(TaskKind::LensmorEmail, &input)
+    }
+
+    /// Starts a Lensmor phone unlock (150 credits per phone). Same rules as `unlockEmails`.
+    #[wasm_bindgen(js_name = unlockPhones, unchecked_return_type = "Promise<StartedTask>")]
+    pub fn unlock_phones(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "UnlockInput")] input: JsValue,
+    ) -> Promise {
+        self.start_unlock(TaskKind::LensmorPhone, &input)
+    }
+
+    /// Starts a Salesfinity email enrichment of one LinkedIn profile.
+    #[wasm_bindgen(js_name = enrichEmail, unchecked_return_type = "Promise<StartedTask>")]
+    pub fn enrich_email(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "EnrichInput")] input: JsValue,
+    ) -> Promise {
+        let enrichment = match read_enrichment(&input) {
+            Ok(e) => e,
+            Err(error) => return reject(&error),
+        };
+        let request = match providers::create_enrichment(&self.shared.endpoint, &enrichment) {
+            Ok(r) => r,
+            Err(error) => return reject(&error),
+        };
+        let key = format!(
+            "salesfinity\n{}\n{}",
+            enrichment.linkedin_url,
+            enrichment.email_type.as_str()
+        );
+        self.start_once(key, TaskKind::SalesfinityEmail, request, None)
+    }
+
+    /// Asks Lensmor, without charging, what unlocking these emails would cost.
+    #[wasm_bindgen(js_name = precheckEmails, unchecked_return_type = "Promise<Precheck>")]
+    pub fn precheck_emails(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "UnlockInput")] input: JsValue,
+    ) -> Promise {
+        self.precheck(TaskKind::LensmorEmail, &input)
+    }
+
+    /// Asks Lensmor, without charging, what unlocking these phones would cost.
+    #[wasm_bindgen(js_name = precheckPhones, unchecked_return_type = "Promise<Precheck>")]
+    pub fn precheck_phones(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "UnlockInput")] input: JsValue,
+    ) -> Promise {
+        self.precheck(TaskKind::LensmorPhone, &input)
+    }
+
+    /// Reads the credit balance.
+    #[wasm_bindgen(js_name = creditBalance, unchecked_return_type = "Promise<Balance>")]
+    pub fn credit_balance(&self) -> Promise {
+        let shared = self.shared.clone();
+        future_to_promise(async move {
+            let request = providers::balance_request(&shared.endpoint);
+            let response = shared.request(&request, None).await;
+            let balance = response
+                .and_then(|r| providers::parse_balance(shared.endpoint.provider, &r, io::now()));
+            balance
+                .map(|b| to_js(&json_view::balance(&b)))
+                .map_err(|e| to_js_error(&e, None))
+        })
+    }
+
+    /// One GET of the task, no waiting and no retry.
+    #[wasm_bindgen(js_name = getTask, unchecked_return_type = "Promise<Snapshot>")]
+    pub fn get_task(&self, token: &str) -> Promise {
+        let shared = self.shared.clone();
+        let token = token.to_string();
+        future_to_promise(async move {
+            let outcome = async {
+                let token = ResumeToken::decode(&token)?;
+                let request =
+                    providers::poll_request(&shared.endpoint, token.kind, &token.task_id)?;
+                let response = shared.request(&request, None).await?;
+                providers::parse_task(token.kind, &token.task_id, &response, io::now())
+            };
+            outcome
+                .await
+                .map(|s| to_js(&json_view::snapshot(&s)))
+                .map_err(|e| to_js_error(&e, None))
+        })
+    }
+
+    /// Polls until the task ends, the wait's `maxWaitMs` runs out (`timeout`) or `signal`
+    /// aborts (`aborted`); both errors carry a `token` to resume from. A task that ends
+    /// `failed` at the provider resolves, with every item listed.
+    #[wasm_bindgen(js_name = waitForTask, unchecked_return_type = "Promise<TaskResult>")]
+    pub fn wait_for_task(
+        &self,
+        token: &str,
+        #[wasm_bindgen(unchecked_param_type = "WaitOptions | undefined")] options: JsValue,
+    ) -> Promise {
+        match self.join_wait(token, &options) {
+            Ok(promise) => promise,
+            Err(error) => reject(&error),
+        }
+    }
+
+    /// One step for edge workers and schedulers: one poll now (unless the provider's
+    /// `Retry-After` forbids it), then the new token and when to poll next.
+    #[wasm_bindgen(js_name = pollOnce, unchecked_return_type = "Promise<PollStep>")]
+    pub fn poll_once(&self, token: &str) -> Promise {
+        let shared = self.shared.clone();
+        let token = token.to_string();
+        future_to_promise(async move { shared.poll_once(&token).await })
+    }
+}
+
+impl UnlockClient {
+    fn start_unlock(&self, kind: TaskKind, input: &JsValue) -> Promise {
+        let selection = match read_selection(input, self.shared.max_batch) {
+            Ok(s) => s,
+            Err(error) => return reject(&error),
+        };
+        let request = match providers::create_unlock(&self.shared.endpoint, kind, &selection) {
+            Ok(r) => r,
+            Err(error) => return reject(&error),
+        };
+        let key = format!("{}\n{}", kind.as_str(), selection.fingerprint());
+        self.start_once(key, kind, request, Some(selection))
+    }
+
+    /// Creates the task unless one for the same selection is being created or is running: then
+    /// the caller gets that one, marked `reused`.
+    fn start_once(
+        &self,
+        key: String,
+        kind: TaskKind,
+        request: HttpRequest,
+        selection: Option<Selection>,
+    ) -> Promise {
+        if let Some(running) = self.shared.running.borrow().get(&key) {
+            return reused(running.clone());
+        }
+        let shared = self.shared.clone();
+        let running_key = key.clone();
+        let promise = future_to_promise(async move {
+            match shared.create(kind, request, selection.as_ref()).await {
+                Ok((view, Some(task_key))) => {
+                    shared
+                        .selection_of
+                        .borrow_mut()
+                        .insert(task_key, running_key);
+                    Ok(view)
+                }
+                Ok((view, None)) => {
+                    shared.running.borrow_mut().remove(&running_key); // nothing is running
+                    Ok(view)
+                }
+                Err(error) => {
+                    shared.running.borrow_mut().remove(&running_key);
+                    Err(to_js_error(&error, None))
+                }
+            }
+        });
+        self.shared
+            .running
+            .borrow_mut()
+            .insert(key, promise.clone());
+        promise
+    }
+
+    fn precheck(&self, kind: TaskKind, input: &JsValue) -> Promise {
+        let shared = self.shared.clone();
+        let selection = read_selection(input, self.shared.max_batch);
+        future_to_promise(async move {
+            let outcome = async {
+                let request = providers::precheck_request(&shared.endpoint, kind, &selection?)?;
+                let response = shared.request(&request, None).await?;
+                providers::parse_precheck(&response, io::now())
+            };
+            outcome
+                .await
+                .map(|p| to_js(&json_view::precheck(&p)))
+                .map_err(|e| to_js_error(&e, None))
+        })
+    }
+
+    fn join_wait(&self, token: &str, options: &JsValue) -> Result<Promise, Error> {
+        let options = convert::options(options, "options")?;
+        let signal = convert::opt_signal(&options)?;
+        let on_progress = convert::opt_function(&options, "onProgress")?;
+        let on_event = convert::opt_function(&options, "onEvent")?;
+        let max_wait = convert::opt_number(&options, "maxWaitMs", "maxWaitMs")?;
+        let token = ResumeToken::decode(token)?;
+        if signal.as_ref().is_some_and(AbortSignal::aborted) {
+            return Err(Error::aborted());
+        }
+        let now = io::now();
+        let max_wait = max_wait
+            .map(|ms| ms as u64)
+            .or(self.shared.polling.max_wait_ms);
+        if max_wait == Some(0) {
+            return Err(Error::validation(
+                "maxWaitMs",
+                "maxWaitMs must be more than 0.",
+            ));
+        }
+        let key = task_key(token.kind, &token.task_id);
+        let existing = self.shared.watches.borrow().get(&key).cloned();
+        let (watch, fresh) = match existing {
+            Some(watch) => (watch, false),
+            None => {
+                // The shared loop has no deadline of its own: each waiter has one.
+                let mut config = self.shared.polling.clone();
+                config.max_wait_ms = None;
+                let poller = Poller::resume(self.shared.endpoint.clone(), config, token, now)?;
+                (Watch::new(key.clone(), poller)?, true)
+            }
+        };
+        let mut slot: Option<(js_sys::Function, js_sys::Function)> = None;
+        let promise = Promise::new(&mut |resolve, reject| slot = Some((resolve, reject)));
+        let (resolve, reject) =
+            slot.ok_or_else(|| Error::protocol("internal: promise executor did not run"))?;
+        watch.join(Waiter {
+            id: watch.next_waiter_id(),
+            started_at: now,
+            deadline: max_wait.map(|ms| now.saturating_add(ms)),
+            signal,
+            on_progress,
+            on_event,
+            resolve,
+            reject,
+            on_abort: None,
+        });
+        if fresh {
+            self.shared.watches.borrow_mut().insert(key, watch.clone());
+            spawn_local(watch.run(self.shared.clone()));
+        }
+        Ok(promise)
+    }
+}
+
+impl Shared {
+    async fn poll_once(&self, token: &str) -> Result<JsValue, JsValue> {
+        let fail = |error: Error, token: Option<&str>| to_js_error(&error, token);
+        let token = ResumeToken::decode(token).map_err(|e| fail(e, None))?;
+        let mut config = self.polling.clone();
+        config.max_wait_ms = None;
+        let now = io::now();
+        let mut poller =
+            Poller::resume(self.endpoint.clone(), config, token, now).map_err(|e| fail(e, None))?;
+        poller.expedite(now);
+        if let crate::poller::Action::Send(request) = poller.next_action(now) {
+            match self.request(&request, None).await {
+                Ok(response) => poller.on_response(io::now(), &response),
+                Err(error) => poller.on_failure(io::now(), error),
+            }
+        }
+        let encoded = poller.token().encode();
+        let snapshot = poller
+            .snapshot()
+            .map_or(JsValue::NULL, |s| to_js(&json_view::snapshot(s)));
+        let step = Object::new();
+        let set =
+            |name: &str, value: JsValue| Reflect::set(&step, &name.into(), &value).map(|_| ());
+        match poller.next_action(io::now()) {
+            crate::poller::Action::Done(result) => {
+                set("done", true.into())?;
+                set("result", to_js(&json_view::result(&result)))?;
+                set("nextPollAt", JsValue::NULL)?;
+            }
+            crate::poller::Action::WaitUntil(at) => {
+                set("done", false.into())?;
+                set("nextPollAt", (at as f64).into())?;
+            }
+            crate::poller::Action::Failed(error) => return Err(fail(error, Some(&encoded))),
+            crate::poller::Action::Send(_) | crate::poller::Action::AwaitResponse => {
+                return Err(fail(
+                    Error::protocol("internal: poll step out of order"),
+                    Some(&encoded),
+                ));
+            }
+        }
+        set("snapshot", snapshot)?;
+        set("token", encoded.into())?;
+        Ok(step.into())
+    }
+}
+
+/// A running start handed to a second caller: the same task, marked `reused`.
+fn reused(running: Promise) -> Promise {
+    future_to_promise(async move {
+        let view = JsFuture::from(running).await?;
+        let copy = Object::assign(&Object::new(), &view.into());
+        Reflect::set(&copy, &"reused".into(), &true.into())?;
+        Ok(copy.into())
+    })
+}
+
+fn read_selection(input: &JsValue, max_batch: usize) -> Result<Selection, Error> {
+    let input = convert::options(input, "input")?;
+    let event_id = convert::opt_string(&input, "eventId")?.unwrap_or_default();
+    let ids = convert::id_list(&input, "personnelIds")?;
+    Selection::new(&event_id, &ids, max_batch)
+}
+
+fn read_enrichment(input: &JsValue) -> Result<Enrichment, Error> {
+    let input = convert::options(input, "input")?;
+    let url = convert::opt_string(&input, "linkedinUrl")?.unwrap_or_default();
+    let email_type = convert::opt_string(&input, "type")?.unwrap_or_default();
+    Enrichment::new(
+        &url,
+        &email_type,
+        convert::opt_string(&input, "callbackUrl")?.as_deref(),
+        convert::opt_string(&input, "externalId")?.as_deref(),
+    )
+}
+
+fn polling_config(polling: &JsValue) -> Result<PollingConfig, Error> {
+    let delays = convert::opt_number_list(polling, "delaysMs", "polling.delaysMs")?
+        .unwrap_or_else(|| DEFAULT_DELAYS_MS.to_vec());
+    let jitter =
+        convert::opt_number(polling, "jitter", "polling.jitter")?.unwrap_or(DEFAULT_JITTER);
+    let max_wait =
+        convert::opt_number(polling, "maxWaitMs", "polling.maxWaitMs")?.map(|n| n as u64);
+    let max_failures = convert::opt_number(polling, "maxFailures", "polling.maxFailures")?
+        .map_or(DEFAULT_MAX_FAILURES, |n| n as u32);
+    let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
+    PollingConfig::new(Schedule::new(delays, jitter, seed)?, max_wait, max_failures)
+}

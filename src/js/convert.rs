@@ -1,0 +1,172 @@
+//! Conversions at the JavaScript boundary: option objects in, JSON views and errors out.
+//!
+//! A wrong type from JS (a number where a string belongs, a missing object) is a `validation`
+//! error naming the field, the same as any other bad input.
+
+use js_sys::{Array, Function, Object, Reflect, JSON};
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::AbortSignal;
+
+use crate::error::Error;
+use crate::json_view;
+
+/// A property of `object`, or `undefined` when `object` is not an object.
+pub(crate) fn get(object: &JsValue, name: &str) -> JsValue {
+    if !object.is_object() {
+        return JsValue::UNDEFINED;
+    }
+    Reflect::get(object, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn absent(value: &JsValue) -> bool {
+    value.is_undefined() || value.is_null()
+}
+
+/// Options must be an object when given.
+pub(crate) fn options(value: &JsValue, label: &str) -> Result<JsValue, Error> {
+    if absent(value) {
+        return Ok(Object::new().into());
+    }
+    if !value.is_object() {
+        return Err(Error::validation(
+            label,
+            format!("{label} must be an object."),
+        ));
+    }
+    Ok(value.clone())
+}
+
+pub(crate) fn opt_string(object: &JsValue, name: &str) -> Result<Option<String>, Error> {
+    let value = get(object, name);
+    if absent(&value) {
+        return Ok(None);
+    }
+    value
+        .as_string()
+        .map(Some)
+        .ok_or_else(|| Error::validation(name, format!("{name} must be a string.")))
+}
+
+pub(crate) fn string(object: &JsValue, name: &str) -> Result<String, Error> {
+    opt_string(object, name)?.ok_or_else(|| Error::validation(name, format!("{name} is required.")))
+}
+
+/// A list of ids. Integers are accepted and kept as their decimal text (JS callers often hold
+/// ids as numbers); anything else names its index.
+pub(crate) fn id_list(object: &JsValue, name: &str) -> Result<Vec<String>, Error> {
+    let value = get(object, name);
+    if !Array::is_array(&value) {
+        return Err(Error::validation(
+            name,
+            format!("{name} must be an array of ids."),
+        ));
+    }
+    Array::from(&value)
+        .iter()
+        .enumerate()
+        .map(|(index, entry)| {
+            if let Some(text) = entry.as_string() {
+                return Ok(text);
+            }
+            match entry.as_f64() {
+                Some(n) if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 => {
+                    Ok(format!("{n:.0}"))
+                }
+                _ => Err(Error::validation(
+                    format!("{name}[{index}]"),
+                    format!("{name}[{index}] must be a string id."),
+                )),
+            }
+        })
+        .collect()
+}
+
+pub(crate) fn opt_number(object: &JsValue, name: &str, label: &str) -> Result<Option<f64>, Error> {
+    let value = get(object, name);
+    if absent(&value) {
+        return Ok(None);
+    }
+    match value.as_f64() {
+        Some(n) if n.is_finite() && n >= 0.0 => Ok(Some(n)),
+        _ => Err(Error::validation(
+            label,
+            format!("{label} must be a number of 0 or more."),
+        )),
+    }
+}
+
+pub(crate) fn opt_number_list(
+    object: &JsValue,
+    name: &str,
+    label: &str,
+) -> Result<Option<Vec<u64>>, Error> {
+    let value = get(object, name);
+    if absent(&value) {
+        return Ok(None);
+    }
+    let refuse = || Error::validation(label, format!("{label} must be an array of milliseconds."));
+    if !Array::is_array(&value) {
+        return Err(refuse());
+    }
+    Array::from(&value)
+        .iter()
+        .map(|entry| match entry.as_f64() {
+            Some(n) if n.is_finite() && n >= 0.0 => Ok(n as u64),
+            _ => Err(refuse()),
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+pub(crate) fn opt_function(object: &JsValue, name: &str) -> Result<Option<Function>, Error> {
+    let value = get(object, name);
+    if absent(&value) {
+        return Ok(None);
+    }
+    value
+        .dyn_into::<Function>()
+        .map(Some)
+        .map_err(|_| Error::validation(name, format!("{name} must be a function.")))
+}
+
+pub(crate) fn opt_signal(object: &JsValue) -> Result<Option<AbortSignal>, Error> {
+    let value = get(object, "signal");
+    if absent(&value) {
+        return Ok(None);
+    }
+    value
+        .dyn_into::<AbortSignal>()
+        .map(Some)
+        .map_err(|_| Error::validation("signal", "signal must be an AbortSignal."))
+}
+
+/// A JSON view as a plain JS object.
+pub(crate) fn to_js(value: &Value) -> JsValue {
+    JSON::parse(&value.to_string()).unwrap_or(JsValue::NULL)
+}
+
+/// An `UnlockError`: a real `Error` (stack included) with `name = "UnlockError"`, the stable
+/// `code` and the provider's fields. `token`, when given, lets the caller resume (timeout,
+/// abort). The package entry's `UnlockError` class recognises these with `instanceof`.
+pub(crate) fn to_js_error(error: &Error, token: Option<&str>) -> JsValue {
+    let js = js_sys::Error::new(&error.to_string());
+    js.set_name("UnlockError");
+    let fields = to_js(&json_view::error_fields(error));
+    let _ = Object::assign(&js, &fields.unchecked_into());
+    if let Some(token) = token {
+        let _ = Reflect::set(&js, &"token".into(), &token.into());
+    }
+    js.into()
+}
+
+/// Calls a user callback; an exception there is logged, never allowed to lose the task.
+pub(crate) fn call_back(callback: &Function, value: &JsValue) {
+    if let Err(thrown) = callback.call1(&JsValue::NULL, value) {
+        web_sys::console::error_2(
+            &"unlock-tasks: a callback threw; polling goes on.".into(),
+            &thrown,
+        );
+    }
+}

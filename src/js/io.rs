@@ -1,0 +1,178 @@
+//! The only I/O of the package: the global `fetch`, `setTimeout` and `Date.now`.
+//!
+//! Bound as globals (not through `window`), so the same code runs in pages, workers, Node,
+//! workerd and Deno. Both waits are abortable and always clean up their timer and listener:
+//! a pending 20-second timer would otherwise keep a Node process or a worker alive.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Function, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, AbortSignal, Headers, RequestInit, Response};
+
+use crate::error::Error;
+use crate::http::{HttpRequest, HttpResponse, Millis, RESPONSE_HEADERS};
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = fetch)]
+    fn global_fetch(input: &str, init: &RequestInit) -> Promise;
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &Function, ms: f64) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(handle: &JsValue);
+}
+
+/// Browsers cap timers at 2^31-1 ms; longer waits are slept in pieces.
+const MAX_TIMER_MS: f64 = 2_147_483_000.0;
+
+pub(crate) fn now() -> Millis {
+    js_sys::Date::now() as Millis
+}
+
+fn is_aborted(signal: Option<&AbortSignal>) -> bool {
+    signal.is_some_and(AbortSignal::aborted)
+}
+
+/// Sleeps until `until` (epoch ms). `Err(aborted)` if `signal` fires first.
+pub(crate) async fn sleep_until(until: Millis, signal: Option<&AbortSignal>) -> Result<(), Error> {
+    loop {
+        if is_aborted(signal) {
+            return Err(Error::aborted());
+        }
+        let remaining = until.saturating_sub(now());
+        if remaining == 0 {
+            return Ok(());
+        }
+        wait(remaining as f64, signal).await;
+    }
+}
+
+/// One timer, resolved by the timer or by `signal`'s abort, whichever comes first.
+async fn wait(ms: f64, signal: Option<&AbortSignal>) {
+    let handle: Rc<RefCell<Option<JsValue>>> = Rc::default();
+    let wake: Rc<RefCell<Option<Function>>> = Rc::default();
+    let promise = Promise::new(&mut |resolve, _reject| {
+        *handle.borrow_mut() = Some(set_timeout(&resolve, ms.min(MAX_TIMER_MS)));
+        if let Some(signal) = signal {
+            let _ = signal.add_event_listener_with_callback("abort", &resolve);
+        }
+        *wake.borrow_mut() = Some(resolve);
+    });
+    let _ = JsFuture::from(promise).await;
+    if let Some(handle) = handle.borrow_mut().take() {
+        clear_timeout(&handle);
+    }
+    let wake = wake.borrow_mut().take();
+    if let (Some(signal), Some(wake)) = (signal, wake) {
+        let _ = signal.remove_event_listener_with_callback("abort", &wake);
+    }
+}
+
+/// Sends `request` with the global `fetch`. Aborting `signal` aborts the request in flight,
+/// and a request without an answer after `timeout_ms` is aborted as a `network` error.
+pub(crate) async fn send(
+    request: &HttpRequest,
+    signal: Option<&AbortSignal>,
+    timeout_ms: u32,
+) -> Result<HttpResponse, Error> {
+    if is_aborted(signal) {
+        return Err(Error::aborted());
+    }
+    let controller = AbortController::new()
+        .map_err(|_| Error::network("AbortController is not available in this runtime."))?;
+    let timed_out = Rc::new(RefCell::new(false));
+    let on_timeout = {
+        let controller = controller.clone();
+        let timed_out = timed_out.clone();
+        Closure::once_into_js(move || {
+            *timed_out.borrow_mut() = true;
+            controller.abort();
+        })
+    };
+    let timer = set_timeout(on_timeout.unchecked_ref(), f64::from(timeout_ms));
+    let forward_abort = {
+        let controller = controller.clone();
+        Closure::<dyn FnMut()>::new(move || controller.abort())
+    };
+    if let Some(signal) = signal {
+        let _ = signal
+            .add_event_listener_with_callback("abort", forward_abort.as_ref().unchecked_ref());
+    }
+
+    let outcome = fetch(request, &controller.signal()).await;
+
+    clear_timeout(&timer);
+    if let Some(signal) = signal {
+        let _ = signal
+            .remove_event_listener_with_callback("abort", forward_abort.as_ref().unchecked_ref());
+    }
+    match outcome {
+        Ok(response) => Ok(response),
+        Err(_) if is_aborted(signal) => Err(Error::aborted()),
+        Err(_) if *timed_out.borrow() => Err(Error::network(format!(
+            "{} {} got no answer within {timeout_ms} ms (requestTimeoutMs).",
+            request.method.as_str(),
+            request.url
+        ))),
+        Err(reason) => Err(Error::network(format!(
+            "{} {} did not complete: {reason}. Check the network, the base URL, and CORS if this is a browser.",
+            request.method.as_str(),
+            request.url
+        ))),
+    }
+}
+
+/// The fetch itself, body included (the body read is abortable by the same signal).
+async fn fetch(request: &HttpRequest, signal: &AbortSignal) -> Result<HttpResponse, String> {
+    let headers = Headers::new().map_err(describe)?;
+    for (name, value) in &request.headers {
+        headers.append(name, value).map_err(describe)?;
+    }
+    let init = RequestInit::new();
+    init.set_method(request.method.as_str());
+    init.set_headers(&headers);
+    if let Some(body) = &request.body {
+        init.set_body(&JsValue::from_str(body));
+    }
+    init.set_signal(Some(signal));
+    let response: Response = JsFuture::from(global_fetch(&request.url, &init))
+        .await
+        .map_err(describe)?
+        .dyn_into()
+        .map_err(describe)?;
+    let text = JsFuture::from(response.text().map_err(describe)?)
+        .await
+        .map_err(describe)?;
+    let mut out = HttpResponse::new(response.status(), text.as_string().unwrap_or_default());
+    let received = response.headers();
+    for name in RESPONSE_HEADERS {
+        if let Ok(Some(value)) = received.get(name) {
+            out = out.with_header(name, &value);
+        }
+    }
+    Ok(out)
+}
+
+/// A thrown JS value as text, for an error message (never containing request headers).
+fn describe(value: JsValue) -> String {
+    match value.dyn_ref::<js_sys::Error>() {
+        Some(error) => {
+            let message = String::from(error.message());
+            let cause = js_sys::Reflect::get(error, &"cause".into())
+                .ok()
+                .and_then(|c| {
+                    c.dyn_ref::<js_sys::Error>()
+                        .map(|c| String::from(c.message()))
+                });
+            match cause {
+                Some(cause) if !cause.is_empty() => format!("{message} ({cause})"),
+                _ => message,
+            }
+        }
+        None => value.as_string().unwrap_or_else(|| "unknown error".into()),
+    }
+}

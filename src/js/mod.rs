@@ -1,0 +1,17 @@
+//! The `#[wasm_bindgen]` facade (wasm32 only): JS types in, core calls, JS types out.
+//!
+//! - `client`: the `UnlockClient` class;
+//! - `watch`: one poll loop per task shared by all its waiters;
+//! - `io`: `fetch`, timers and the clock;
+//! - `convert`: option objects in, JSON views and `UnlockError`s out;
+//! - `types.d.ts`: the TypeScript shapes, emitted into the generated `.d.ts`.
+
+mod client;
+mod convert;
+mod io;
+mod watch;
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = include_str!("types.d.ts");

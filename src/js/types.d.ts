@@ -1,0 +1,171 @@
+/** Which task: the provider and what it finds. */
+export type TaskKind = "lensmor.email" | "lensmor.phone" | "salesfinity.email";
+
+/** The task as a whole. `unknown`: a status word this version does not know (polling goes on). */
+export type TaskStatus = "pending" | "processing" | "completed" | "failed" | "unknown";
+
+/**
+ * One contact's outcome. `delivered` only when the provider says unlocked/completed AND the value
+ * is present; `no-value` when it says so without a value; `not-found`: Salesfinity found nothing.
+ */
+export type ItemStatus = "pending" | "processing" | "delivered" | "failed" | "not-found" | "no-value" | "unknown";
+
+export interface PollingOptions {
+  /** Waits in ms: [0] from the create to the first poll, then after each poll; the last repeats. Default [3000, 5000, 10000, 20000]. */
+  delaysMs?: number[];
+  /** Default deadline of every `waitForTask` (ms from its start). Default: none. */
+  maxWaitMs?: number;
+  /** 0..1: each wait is lengthened by up to this fraction, so clients drift apart. Default 0.1. */
+  jitter?: number;
+  /** Failed polls in a row (5xx, network, unreadable) before giving up. Default 5. */
+  maxFailures?: number;
+}
+
+export interface ClientOptions {
+  provider: "lensmor" | "salesfinity";
+  /** The provider's key. Leave it out in browsers: point `baseUrl` at a proxy that adds it. */
+  apiKey?: string;
+  /** The provider, or a proxy in front of it. https only, except localhost. */
+  baseUrl?: string;
+  /** Lensmor's `x-call-source`. */
+  callSource?: "api" | "agent";
+  polling?: PollingOptions;
+  /** A request with no answer after this many ms fails as `network` (polls are retried). Default 30000. */
+  requestTimeoutMs?: number;
+  /** One budget for every request of this client. Default 110 requests per 60000 ms. */
+  rateLimit?: { requests?: number; windowMs?: number };
+  /** Most personnel ids per unlock. Default 100 (the documented limit); newer API versions allow more. */
+  maxBatch?: number;
+}
+
+export interface UnlockInput {
+  eventId: string;
+  /** 1..maxBatch ids; duplicates are removed and reported in `duplicates`. */
+  personnelIds: Array<string | number>;
+}
+
+export interface EnrichInput {
+  /** A `linkedin.com/in/<name>` profile URL. */
+  linkedinUrl: string;
+  type: "work" | "personal";
+  /** Salesfinity POSTs here when done. The post is unsigned: confirm it with `getTask`. */
+  callbackUrl?: string;
+  /** Up to 256 characters, echoed back. */
+  externalId?: string;
+}
+
+export interface StartedTask {
+  /** false when there was nothing to do (every contact already unlocked or skipped): no task, no charge. */
+  started: boolean;
+  kind: TaskKind;
+  taskId: string | null;
+  /** Store this to resume polling after a reload or on another machine. Holds no secret. */
+  token: string | null;
+  /** Epoch ms. */
+  createdAt: number;
+  /** true when a running task for the same selection was returned instead of creating another. */
+  reused: boolean;
+  providerStatus: string;
+  /** Ids the provider skipped (already unlocked, unlocking, not in the event...). */
+  skippedIds: string[];
+  /** The provider's reasons for skipping, as it sent them. */
+  skippedDetail: unknown;
+  /** Ids given more than once and sent once. */
+  duplicates: string[];
+}
+
+export interface Item {
+  /** Lensmor: the personnel id. Salesfinity: the LinkedIn URL. */
+  id: string;
+  status: ItemStatus;
+  /** The provider's own word. */
+  providerStatus: string;
+  /** The email or phone, only when delivered. */
+  value?: string;
+  /** Salesfinity: "work" or "personal". */
+  valueType?: string;
+  errorCode?: string;
+  /** Charged under the published rules. */
+  chargeable: boolean;
+}
+
+export interface Snapshot {
+  kind: TaskKind;
+  taskId: string;
+  status: TaskStatus;
+  providerStatus: string;
+  done: boolean;
+  items: Item[];
+  externalId?: string;
+}
+
+/** A finished task: every item in exactly one outcome list, and its price. */
+export interface TaskResult extends Snapshot {
+  delivered: Item[];
+  failed: Item[];
+  notFound: Item[];
+  noValue: Item[];
+  /** Items left pending/processing/unknown, e.g. by a failed task. */
+  unresolved: Item[];
+  /** Credits by the published rules (15 per email, 150 per phone, 1 per found Salesfinity email); the balance is the truth. */
+  credits: number;
+}
+
+export type PollStep =
+  | { done: true; result: TaskResult; snapshot: Snapshot; token: string; nextPollAt: null }
+  | { done: false; snapshot: Snapshot | null; token: string; nextPollAt: number };
+
+export type UnlockEvent =
+  | { type: "poll"; at: number; status: number | null }
+  | { type: "wait"; at: number; until: number }
+  | { type: "progress"; at: number; snapshot: Snapshot }
+  | { type: "throttled"; at: number; resumeAt: number; retryAfterMs: number | null; traceId: string | null }
+  | { type: "retrying"; at: number; resumeAt: number; failures: number; code: UnlockErrorCode; message: string; traceId: string | null };
+
+export interface WaitOptions {
+  signal?: AbortSignal;
+  /** Called with each new state of the task (only when something changed). */
+  onProgress?: (snapshot: Snapshot) => void;
+  /** Called for every poll, wait, throttle and retry: a timeline. */
+  onEvent?: (event: UnlockEvent) => void;
+  /** Give up with `timeout` (and a resumable `token`) once the next poll would come later than this. */
+  maxWaitMs?: number;
+}
+
+export interface Balance {
+  balance: number;
+  /** Lensmor: when the subscription balance resets (epoch ms). */
+  resetAt?: number;
+}
+
+export interface Precheck {
+  allowed: boolean;
+  shouldCharge: boolean;
+  credits: number;
+  reasonCode: string;
+  chargeableIds: string[];
+  requestedCount: number;
+  chargeableCount: number;
+  alreadyUnlockedCount: number;
+  unlockingCount: number;
+  missingIds: string[];
+  invalidIds: string[];
+}
+
+export type UnlockErrorCode =
+  | "validation" | "unauthorized" | "payment_required" | "not_found" | "conflict"
+  | "rate_limited" | "server" | "network" | "timeout" | "aborted" | "protocol";
+
+/** The fields of every error this package rejects or throws with (`name` is "UnlockError"). */
+export interface UnlockErrorFields {
+  code: UnlockErrorCode;
+  status?: number;
+  errorKey?: string;
+  traceId?: string;
+  retryAfterMs?: number;
+  /** For `validation`: the input at fault, e.g. "personnelIds[3]". */
+  field?: string;
+  details?: unknown;
+  /** For `timeout` and `aborted` of a wait: resume from here. */
+  token?: string;
+}

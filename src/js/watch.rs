@@ -1,0 +1,246 @@
+//! One poll loop per task, shared by every `waitForTask` call waiting on it.
+//!
+//! Two callers waiting on one task (two components of a page, a double click) must cost one
+//! poll, not two. Each caller is a [`Waiter`] with its own abort signal, deadline and callbacks;
+//! the loop runs while at least one waiter remains. Which waiter times out when is decided by
+//! the core ([`Poller::timeout_for`]); this file only routes outcomes to promises.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use js_sys::Function;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{AbortController, AbortSignal};
+
+use super::client::Shared;
+use super::convert::{call_back, to_js, to_js_error};
+use super::io;
+use crate::error::{Error, ErrorCode};
+use crate::http::Millis;
+use crate::json_view;
+use crate::poller::{Action, Poller};
+
+/// One caller of `waitForTask`.
+pub(crate) struct Waiter {
+    pub id: u32,
+    pub started_at: Millis,
+    pub deadline: Option<Millis>,
+    pub signal: Option<AbortSignal>,
+    pub on_progress: Option<Function>,
+    pub on_event: Option<Function>,
+    pub resolve: Function,
+    pub reject: Function,
+    /// Kept alive while registered on `signal`; removed when the waiter leaves.
+    pub on_abort: Option<Closure<dyn FnMut()>>,
+}
+
+impl Waiter {
+    fn leave(&mut self) {
+        if let (Some(signal), Some(listener)) = (&self.signal, &self.on_abort) {
+            let _ = signal
+                .remove_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
+        }
+        self.on_abort = None;
+    }
+}
+
+/// A task being polled for one or more waiters.
+pub(crate) struct Watch {
+    pub key: String,
+    poller: RefCell<Poller>,
+    waiters: RefCell<Vec<Waiter>>,
+    /// Fires when the last waiter leaves, to stop a sleep or a request in flight.
+    stop: AbortController,
+    /// The latest snapshot, given at once to a waiter that joins late.
+    last: RefCell<Option<JsValue>>,
+    next_id: Cell<u32>,
+}
+
+impl Watch {
+    pub fn new(key: String, poller: Poller) -> Result<Rc<Watch>, Error> {
+        let stop = AbortController::new()
+            .map_err(|_| Error::network("AbortController is not available in this runtime."))?;
+        Ok(Rc::new(Watch {
+            key,
+            poller: RefCell::new(poller),
+            waiters: RefCell::default(),
+            stop,
+            last: RefCell::default(),
+            next_id: Cell::new(0),
+        }))
+    }
+
+    pub fn next_waiter_id(&self) -> u32 {
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        id
+    }
+
+    fn token(&self) -> String {
+        self.poller.borrow().token().encode()
+    }
+
+    /// Adds a waiter: it hears the latest snapshot at once, and is timed out at once if the
+    /// next poll already falls after its deadline.
+    pub fn join(self: &Rc<Self>, mut waiter: Waiter) {
+        let last = self.last.borrow().clone(); // no borrow held while user code runs
+        if let (Some(callback), Some(last)) = (&waiter.on_progress, last) {
+            call_back(callback, &last);
+        }
+        if let Some(signal) = waiter.signal.clone() {
+            let watch = Rc::downgrade(self);
+            let id = waiter.id;
+            let listener = Closure::<dyn FnMut()>::new(move || {
+                if let Some(watch) = watch.upgrade() {
+                    watch.remove(id, &Error::aborted());
+                }
+            });
+            let _ =
+                signal.add_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
+            waiter.on_abort = Some(listener);
+        }
+        self.waiters.borrow_mut().push(waiter);
+        self.expire_waiters();
+    }
+
+    /// Rejects one waiter and lets it go; stops the loop when it was the last.
+    fn remove(&self, id: u32, error: &Error) {
+        let removed = {
+            let mut waiters = self.waiters.borrow_mut();
+            let index = waiters.iter().position(|w| w.id == id);
+            index.map(|i| waiters.remove(i))
+        };
+        if let Some(mut waiter) = removed {
+            waiter.leave();
+            let _ = waiter
+                .reject
+                .call1(&JsValue::NULL, &to_js_error(error, Some(&self.token())));
+        }
+        if self.waiters.borrow().is_empty() {
+            self.stop.abort();
+        }
+    }
+
+    /// Times out every waiter whose deadline comes before the next poll.
+    fn expire_waiters(&self) {
+        let expired: Vec<(u32, Error)> = {
+            let poller = self.poller.borrow();
+            self.waiters
+                .borrow()
+                .iter()
+                .filter_map(|w| Some((w.id, poller.timeout_for(w.started_at, w.deadline?)?)))
+                .collect()
+        };
+        for (id, error) in expired {
+            self.remove(id, &error);
+        }
+    }
+
+    fn broadcast_event(&self, event: &JsValue) {
+        let callbacks: Vec<Function> = self
+            .waiters
+            .borrow()
+            .iter()
+            .filter_map(|w| w.on_event.clone())
+            .collect();
+        for callback in callbacks {
+            call_back(&callback, event);
+        }
+    }
+
+    fn broadcast_progress(&self, snapshot: JsValue) {
+        let callbacks: Vec<Function> = self
+            .waiters
+            .borrow()
+            .iter()
+            .filter_map(|w| w.on_progress.clone())
+            .collect();
+        for callback in callbacks {
+            call_back(&callback, &snapshot);
+        }
+        *self.last.borrow_mut() = Some(snapshot);
+    }
+
+    /// Settles every remaining waiter with the task's outcome.
+    fn settle(&self, outcome: Result<JsValue, Error>) {
+        let token = self.token();
+        let waiters: Vec<Waiter> = self.waiters.borrow_mut().drain(..).collect();
+        for mut waiter in waiters {
+            waiter.leave();
+            let _ = match &outcome {
+                Ok(result) => waiter.resolve.call1(&JsValue::NULL, result),
+                Err(error) => waiter
+                    .reject
+                    .call1(&JsValue::NULL, &to_js_error(error, Some(&token))),
+            };
+        }
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.signal().aborted()
+    }
+
+    /// Drives the poller until the task ends or every waiter has left.
+    pub async fn run(self: Rc<Self>, shared: Rc<Shared>) {
+        let stop = self.stop.signal();
+        loop {
+            self.expire_waiters();
+            if self.stopped() {
+                break;
+            }
+            let action = self.poller.borrow_mut().next_action(io::now());
+            match action {
+                Action::Send(request) => {
+                    let outcome = shared.request(&request, Some(&stop)).await;
+                    if self.stopped() {
+                        break; // every waiter left while the request was in flight
+                    }
+                    let now = io::now();
+                    let status = outcome.as_ref().ok().map(|r| r.status);
+                    match outcome {
+                        Ok(response) => self.poller.borrow_mut().on_response(now, &response),
+                        Err(error) => self.poller.borrow_mut().on_failure(now, error),
+                    }
+                    self.broadcast_event(&to_js(&json_view::polled(now, status)));
+                    self.report_events(now);
+                }
+                Action::WaitUntil(until) => {
+                    self.broadcast_event(&to_js(&json_view::waiting(io::now(), until)));
+                    if io::sleep_until(until, Some(&stop)).await.is_err() {
+                        break;
+                    }
+                }
+                Action::Done(result) => {
+                    shared.forget_task(&self.key);
+                    self.settle(Ok(to_js(&json_view::result(&result))));
+                    break;
+                }
+                Action::Failed(error) => {
+                    self.settle(Err(error));
+                    break;
+                }
+                Action::AwaitResponse => {
+                    // Unreachable: this loop answers every request before asking again.
+                    self.settle(Err(Error::new(
+                        ErrorCode::Protocol,
+                        "internal: poll loop out of step",
+                    )));
+                    break;
+                }
+            }
+        }
+        shared.end_watch(&self.key);
+    }
+
+    fn report_events(&self, now: Millis) {
+        loop {
+            let event = self.poller.borrow_mut().poll_event();
+            let Some(event) = event else { break };
+            if let crate::poller::Event::Progress(snapshot) = &event {
+                self.broadcast_progress(to_js(&json_view::snapshot(snapshot)));
+            }
+            self.broadcast_event(&to_js(&json_view::event(&event, now)));
+        }
+    }
+}
