@@ -115,8 +115,8 @@ pub struct Error {
     pub retry_after_ms: Option<u64>,
     /// For `validation`: the input field at fault, named as in the JavaScript API.
     pub field: Option<String>,
-    /// The provider's optional `details` (newer Lensmor versions), as JSON text.
-    pub details: Option<String>,
+    /// The provider's optional `details` (newer Lensmor versions), as sent.
+    pub details: Option<serde_json::Value>,
 }
 
 impl Error {
@@ -180,6 +180,21 @@ impl Error {
         self.message = format!("{context}: {}", self.message);
         self
     }
+}
+
+/// A value from the caller or the provider, quoted for a message: at most 80 characters,
+/// control characters replaced. (Plain `{:?}` would pull Debug escaping and its Unicode tables
+/// into the .wasm, and would echo a pasted document whole.)
+pub(crate) fn quote(value: &str) -> String {
+    let mut out: String = value
+        .chars()
+        .take(80)
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect();
+    if value.chars().nth(80).is_some() {
+        out.push('…');
+    }
+    format!("\"{out}\"")
 }
 
 impl fmt::Display for Error {

@@ -119,18 +119,13 @@ impl HttpResponse {
 
     /// How long to wait before asking again, from `Retry-After`.
     ///
-    /// Both forms of RFC 9110 are read: delay-seconds (`30`) and an HTTP date, which is turned
+    /// Both forms of RFC 9110 are read: delay-seconds (`30`, whole seconds by the RFC) and an HTTP date, which is turned
     /// into a delay from `now`. A date in the past means "now" (0). Anything unreadable is `None`:
     /// the caller then falls back to its own schedule rather than guessing.
     pub fn retry_after_ms(&self, now: Millis) -> Option<u64> {
         let value = self.header("retry-after")?;
         if let Ok(seconds) = value.parse::<u64>() {
             return Some(seconds.saturating_mul(1000));
-        }
-        if let Ok(seconds) = value.parse::<f64>() {
-            if seconds.is_finite() && seconds >= 0.0 {
-                return Some((seconds * 1000.0).ceil() as u64);
-            }
         }
         let at = httpdate::parse_http_date(value).ok()?;
         let at_ms = at

@@ -74,11 +74,7 @@ pub fn started(
     selection: Option<&Selection>,
     reused: bool,
 ) -> Value {
-    let skipped_detail = created
-        .skipped_detail
-        .as_deref()
-        .and_then(|text| serde_json::from_str::<Value>(text).ok())
-        .unwrap_or(Value::Null);
+    let skipped_detail = created.skipped_detail.clone().unwrap_or(Value::Null);
     json!({
         "started": created.task_id.is_some(),
         "kind": created.kind.as_str(),
@@ -154,12 +150,7 @@ pub fn error_fields(error: &Error) -> Value {
     put(&mut map, "traceId", error.trace_id.clone());
     put(&mut map, "retryAfterMs", error.retry_after_ms);
     put(&mut map, "field", error.field.clone());
-    if let Some(details) = &error.details {
-        map.insert(
-            "details".into(),
-            serde_json::from_str(details).unwrap_or(Value::Null),
-        );
-    }
+    put(&mut map, "details", error.details.clone());
     Value::Object(map)
 }
 

@@ -24,6 +24,7 @@ mod hash;
 pub mod http;
 #[cfg(target_arch = "wasm32")]
 mod js;
+mod json_text;
 pub mod json_view;
 pub mod kind;
 pub mod model;

@@ -16,7 +16,7 @@
 
 use std::collections::VecDeque;
 
-use crate::error::{Error, ErrorCode};
+use crate::error::{quote, Error, ErrorCode};
 use crate::http::{HttpRequest, HttpResponse, Millis};
 use crate::kind::TaskKind;
 use crate::model::{ItemState, Snapshot, TaskResult, TaskStatus};
@@ -382,7 +382,7 @@ fn action_for(outcome: &Result<TaskResult, Error>) -> Action {
 
 fn display_status(snapshot: &Snapshot) -> String {
     match snapshot.status {
-        TaskStatus::Unknown => format!("unknown status {:?}", snapshot.provider_status),
+        TaskStatus::Unknown => format!("unknown status {}", quote(&snapshot.provider_status)),
         known => known.as_str().to_string(),
     }
 }

@@ -3,7 +3,7 @@
 //! A request that reaches a provider may cost credits, so bad input must be refused here, with an
 //! error that names the field (as the JavaScript API spells it) and the rule that was broken.
 
-use crate::error::Error;
+use crate::error::{quote, Error};
 
 /// The seeds' batch limit for Lensmor unlocks. Later API versions accept more; callers may raise
 /// the limit by option, but the default stays with the documented contract.
@@ -100,7 +100,10 @@ impl EmailType {
             "personal" => Ok(EmailType::Personal),
             other => Err(Error::validation(
                 "type",
-                format!("type must be \"work\" or \"personal\", not {other:?}."),
+                format!(
+                    "type must be \"work\" or \"personal\", not {}.",
+                    quote(other)
+                ),
             )),
         }
     }
@@ -169,13 +172,16 @@ pub fn base_url(url: &str) -> Result<String, Error> {
     let parts = UrlParts::parse(url.trim()).ok_or_else(|| {
         Error::validation(
             "baseUrl",
-            format!("baseUrl {url:?} is not an absolute http(s) URL."),
+            format!("baseUrl {} is not an absolute http(s) URL.", quote(url)),
         )
     })?;
     if parts.scheme == "http" && !parts.is_loopback() {
         return Err(Error::validation(
             "baseUrl",
-            format!("baseUrl {url:?} must use https (plain http is allowed only for localhost)."),
+            format!(
+                "baseUrl {} must use https (plain http is allowed only for localhost).",
+                quote(url)
+            ),
         ));
     }
     if parts.rest.contains(['?', '#']) {
@@ -243,8 +249,8 @@ fn linkedin_profile_url(url: &str) -> Result<String, Error> {
         Error::validation(
             "linkedinUrl",
             format!(
-                "linkedinUrl {url:?} is not a LinkedIn profile URL; expected \
-                 https://www.linkedin.com/in/<name>."
+                "linkedinUrl {} is not a LinkedIn profile URL; expected https://www.linkedin.com/in/<name>.",
+                quote(url)
             ),
         )
     };

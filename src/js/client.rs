@@ -5,7 +5,7 @@
 //! per selection while its task runs, and one poll loop per task however many callers wait.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use js_sys::{Object, Promise, Reflect};
@@ -40,10 +40,10 @@ pub(crate) struct Shared {
     request_timeout_ms: u32,
     budget: RefCell<RateBudget>,
     /// Creates in flight or tasks running, by selection: a second start returns the first.
-    running: RefCell<HashMap<String, Promise>>,
+    running: RefCell<BTreeMap<String, Promise>>,
     /// Which selection a running task was started for, to forget it once finished.
-    selection_of: RefCell<HashMap<String, String>>,
-    watches: RefCell<HashMap<String, Rc<Watch>>>,
+    selection_of: RefCell<BTreeMap<String, String>>,
+    watches: RefCell<BTreeMap<String, Rc<Watch>>>,
 }
 
 impl Shared {
@@ -151,7 +151,10 @@ impl UnlockClient {
         let provider = Provider::parse(&provider_name).ok_or_else(|| {
             Error::validation(
                 "provider",
-                format!("provider must be \"lensmor\" or \"salesfinity\", not {provider_name:?}."),
+                format!(
+                    "provider must be \"lensmor\" or \"salesfinity\", not {}.",
+                    crate::error::quote(&provider_name)
+                ),
             )
         })?;
         let call_source = convert::opt_string(&options, "callSource")?

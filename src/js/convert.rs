@@ -3,7 +3,7 @@
 //! A wrong type from JS (a number where a string belongs, a missing object) is a `validation`
 //! error naming the field, the same as any other bad input.
 
-use js_sys::{Array, Function, Object, Reflect, JSON};
+use js_sys::{Array, Function, Object, Reflect};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -72,7 +72,7 @@ pub(crate) fn id_list(object: &JsValue, name: &str) -> Result<Vec<String>, Error
             }
             match entry.as_f64() {
                 Some(n) if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 => {
-                    Ok(format!("{n:.0}"))
+                    Ok((n as i64).to_string())
                 }
                 _ => Err(Error::validation(
                     format!("{name}[{index}]"),
@@ -144,7 +144,7 @@ pub(crate) fn opt_signal(object: &JsValue) -> Result<Option<AbortSignal>, Error>
 
 /// A JSON view as a plain JS object.
 pub(crate) fn to_js(value: &Value) -> JsValue {
-    JSON::parse(&value.to_string()).unwrap_or(JsValue::NULL)
+    crate::json_text::to_js(value)
 }
 
 /// An `UnlockError`: a real `Error` (stack included) with `name = "UnlockError"`, the stable

@@ -94,10 +94,7 @@ pub(super) fn parse_created(
         task_id,
         provider_status,
         skipped_ids: json::id_list(&body, "skipped_personnel_ids"),
-        skipped_detail: body
-            .get("skipped_detail")
-            .filter(|v| !v.is_null())
-            .map(Value::to_string),
+        skipped_detail: body.get("skipped_detail").filter(|v| !v.is_null()).cloned(),
     })
 }
 
@@ -326,8 +323,8 @@ mod tests {
         assert_eq!(c.task_id.as_deref(), Some("98765432109876543"));
         assert_eq!(c.skipped_ids, ["5", "6"]);
         assert_eq!(
-            c.skipped_detail.as_deref(),
-            Some(r#"[{"id":"5","reason":"already_unlocked"}]"#)
+            c.skipped_detail,
+            Some(json!([{"id": "5", "reason": "already_unlocked"}]))
         );
         assert_eq!(
             parse(201, r#"{"status":"accepted","job_id":"77"}"#)

@@ -16,6 +16,7 @@ use serde_json::Value;
 
 use crate::error::Error;
 use crate::http::{HttpRequest, HttpResponse, Method, Millis};
+use crate::json_text;
 use crate::kind::{Provider, TaskKind};
 use crate::model::Snapshot;
 use crate::validate::{self, Enrichment, Selection};
@@ -36,7 +37,10 @@ impl CallSource {
             "agent" => Ok(CallSource::Agent),
             other => Err(Error::validation(
                 "callSource",
-                format!("callSource must be \"api\" or \"agent\", not {other:?}."),
+                format!(
+                    "callSource must be \"api\" or \"agent\", not {}.",
+                    crate::error::quote(other)
+                ),
             )),
         }
     }
@@ -121,7 +125,7 @@ impl Endpoint {
             method,
             url: format!("{}{path}", self.base_url),
             headers,
-            body: body.map(|b| b.to_string()),
+            body: body.map(|b| json_text::stringify(&b)),
         }
     }
 }
@@ -148,8 +152,8 @@ pub struct Created {
     pub provider_status: String,
     /// Ids the provider skipped (invalid, not in the event, already unlocked or unlocking).
     pub skipped_ids: Vec<String>,
-    /// The provider's `skipped_detail`, as JSON text, for callers who want the reasons.
-    pub skipped_detail: Option<String>,
+    /// The provider's `skipped_detail`, as sent, for callers who want the reasons.
+    pub skipped_detail: Option<Value>,
 }
 
 /// A credit balance.

@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::json::{self, Object};
 use crate::error::{Error, ErrorCode};
 use crate::http::{HttpResponse, Millis, MAX_BODY_BYTES};
+use crate::json_text;
 
 /// The JSON object a successful response carries, or the error the response stands for.
 ///
@@ -25,16 +26,16 @@ pub(crate) fn object_body(
     if !response.is_success() {
         return Err(error_from_response(response, now, what));
     }
-    let object = match serde_json::from_str::<Value>(&response.body) {
-        Ok(Value::Object(object)) => object,
-        Ok(_) => {
+    let object = match json_text::parse(&response.body) {
+        Some(Value::Object(object)) => object,
+        Some(_) => {
             return Err(unreadable(
                 response,
                 what,
                 "the body is JSON but not an object",
             ))
         }
-        Err(_) => return Err(unreadable(response, what, "the body is not JSON")),
+        None => return Err(unreadable(response, what, "the body is not JSON")),
     };
     if is_api_error(&object) {
         // A 2xx that is an ApiError is an error, not data.
@@ -47,7 +48,7 @@ pub(crate) fn object_body(
 /// The error an unsuccessful response stands for, with the provider's own words when it sent an
 /// ApiError body, and a hint about what to do.
 pub(crate) fn error_from_response(response: &HttpResponse, now: Millis, what: &str) -> Error {
-    let body = serde_json::from_str::<Value>(&response.body).ok();
+    let body = json_text::parse(&response.body);
     let object = body.as_ref().and_then(Value::as_object);
     api_error(response, now, what, response.status, object)
 }
@@ -89,7 +90,7 @@ fn api_error(
         details: body
             .and_then(|b| b.get("details"))
             .filter(|d| !d.is_null())
-            .map(Value::to_string),
+            .cloned(),
     }
 }
 
@@ -189,7 +190,7 @@ mod tests {
         let e = object_body(&r, NOW, "x").unwrap_err();
         assert_eq!(e.code, ErrorCode::NotFound);
         assert_eq!(e.status, Some(404));
-        assert_eq!(e.details.as_deref(), Some(r#"{"taskId":"9"}"#));
+        assert_eq!(e.details, Some(serde_json::json!({"taskId": "9"})));
     }
 
     #[test]
