@@ -338,14 +338,13 @@ impl Poller {
     }
 
     fn timeout_error(&self, started_at: Millis, due: Millis, deadline: Millis) -> Error {
-        let seconds = |ms: u64| ms.div_ceil(1000);
         let mut message = format!(
-            "{} task {} did not finish within {} s: the next poll would be {} s after the wait \
+            "{} task {} did not finish within {}: the next poll would be {} after the wait \
              started.",
             self.kind.as_str(),
             self.task_id,
-            seconds(deadline.saturating_sub(started_at)),
-            seconds(due.saturating_sub(started_at)),
+            duration(deadline.saturating_sub(started_at)),
+            duration(due.saturating_sub(started_at)),
         );
         match &self.last {
             Some(snapshot) => {
@@ -370,6 +369,15 @@ impl Poller {
         }
         message.push_str(" It keeps running at the provider; resume it from its token.");
         Error::new(ErrorCode::Timeout, message)
+    }
+}
+
+/// A duration for a person: "850 ms", "18 s", "2 min 5 s".
+fn duration(ms: u64) -> String {
+    match ms {
+        0..=9_999 if ms % 1000 != 0 => format!("{ms} ms"),
+        0..=119_999 => format!("{} s", ms / 1000),
+        _ => format!("{} min {} s", ms / 60_000, ms % 60_000 / 1000),
     }
 }
 

@@ -5,7 +5,6 @@
 //! per selection while its task runs, and one poll loop per task however many callers wait.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use js_sys::{Object, Promise, Reflect};
@@ -15,6 +14,7 @@ use web_sys::AbortSignal;
 
 use super::convert::{self, get, to_js, to_js_error};
 use super::io;
+use super::registry::Registry;
 use super::watch::{Waiter, Watch};
 use crate::budget::{RateBudget, DEFAULT_LIMIT, DEFAULT_WINDOW_MS};
 use crate::error::{Error, ErrorCode};
@@ -40,10 +40,10 @@ pub(crate) struct Shared {
     request_timeout_ms: u32,
     budget: RefCell<RateBudget>,
     /// Creates in flight or tasks running, by selection: a second start returns the first.
-    running: RefCell<BTreeMap<String, Promise>>,
+    running: RefCell<Registry<Promise>>,
     /// Which selection a running task was started for, to forget it once finished.
-    selection_of: RefCell<BTreeMap<String, String>>,
-    watches: RefCell<BTreeMap<String, Rc<Watch>>>,
+    selection_of: RefCell<Registry<String>>,
+    watches: RefCell<Registry<Rc<Watch>>>,
 }
 
 impl Shared {
@@ -73,8 +73,15 @@ impl Shared {
         }
     }
 
-    pub(crate) fn end_watch(&self, task_key: &str) {
-        self.watches.borrow_mut().remove(task_key);
+    /// A poll loop ended. Only that loop is unregistered: a newer one may run under its key.
+    pub(crate) fn end_watch(&self, watch: &Rc<Watch>) {
+        let mut watches = self.watches.borrow_mut();
+        if watches
+            .get(&watch.key)
+            .is_some_and(|w| Rc::ptr_eq(w, watch))
+        {
+            watches.remove(&watch.key);
+        }
     }
 
     fn token_for(&self, created: &Created, created_at: u64) -> Result<Option<String>, Error> {
@@ -412,7 +419,14 @@ impl UnlockClient {
             ));
         }
         let key = task_key(token.kind, &token.task_id);
-        let existing = self.shared.watches.borrow().get(&key).cloned();
+        // A loop whose waiters all left is stopping: never join it, start a new one.
+        let existing = self
+            .shared
+            .watches
+            .borrow()
+            .get(&key)
+            .filter(|w| !w.stopped())
+            .cloned();
         let (watch, fresh) = match existing {
             Some(watch) => (watch, false),
             None => {

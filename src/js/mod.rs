@@ -3,12 +3,14 @@
 //! - `client`: the `UnlockClient` class;
 //! - `watch`: one poll loop per task shared by all its waiters;
 //! - `io`: `fetch`, timers and the clock;
+//! - `registry`: the client's small maps;
 //! - `convert`: option objects in, JSON views and `UnlockError`s out;
 //! - `types.d.ts`: the TypeScript shapes, emitted into the generated `.d.ts`.
 
 mod client;
 mod convert;
 mod io;
+mod registry;
 mod watch;
 
 use wasm_bindgen::prelude::*;

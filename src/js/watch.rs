@@ -9,6 +9,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::Function;
+use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{AbortController, AbortSignal};
@@ -162,14 +163,14 @@ impl Watch {
         *self.last.borrow_mut() = Some(snapshot);
     }
 
-    /// Settles every remaining waiter with the task's outcome.
-    fn settle(&self, outcome: Result<JsValue, Error>) {
+    /// Settles every remaining waiter with the task's outcome (each gets its own object).
+    fn settle(&self, outcome: Result<Value, Error>) {
         let token = self.token();
         let waiters: Vec<Waiter> = self.waiters.borrow_mut().drain(..).collect();
         for mut waiter in waiters {
             waiter.leave();
             let _ = match &outcome {
-                Ok(result) => waiter.resolve.call1(&JsValue::NULL, result),
+                Ok(result) => waiter.resolve.call1(&JsValue::NULL, &to_js(result)),
                 Err(error) => waiter
                     .reject
                     .call1(&JsValue::NULL, &to_js_error(error, Some(&token))),
@@ -177,7 +178,7 @@ impl Watch {
         }
     }
 
-    fn stopped(&self) -> bool {
+    pub fn stopped(&self) -> bool {
         self.stop.signal().aborted()
     }
 
@@ -213,7 +214,7 @@ impl Watch {
                 }
                 Action::Done(result) => {
                     shared.forget_task(&self.key);
-                    self.settle(Ok(to_js(&json_view::result(&result))));
+                    self.settle(Ok(json_view::result(&result)));
                     break;
                 }
                 Action::Failed(error) => {
@@ -230,7 +231,7 @@ impl Watch {
                 }
             }
         }
-        shared.end_watch(&self.key);
+        shared.end_watch(&self);
     }
 
     fn report_events(&self, now: Millis) {
