@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# npm test: every test, from a fresh machine. Installs what is missing (scripts/setup.sh),
+# then: native Rust tests -> build the package -> JS tests in Node -> the packed tarball ->
+# browser tests in headless Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh --browser
+
+echo "== native: cargo test"
+cargo test --quiet
+
+echo "== build: pkg/"
+node scripts/build.mjs
+
+echo "== node: the package against the sandbox"
+node --test --test-reporter=spec tests/js/*.test.mjs
