@@ -1,3 +1,5 @@
+/// <reference lib="esnext.disposable" />
+// (wasm-bindgen declares `[Symbol.dispose]` on UnlockClient; this lib names that symbol.)
 export { UnlockClient } from "./unlock_tasks.js";
 export type {
   TaskKind, TaskStatus, ItemStatus, PollingOptions, ClientOptions, UnlockInput, EnrichInput,

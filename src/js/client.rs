@@ -310,9 +310,9 @@ impl UnlockClient {
     pub fn wait_for_task(
         &self,
         token: &str,
-        #[wasm_bindgen(unchecked_param_type = "WaitOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "WaitOptions")] options: Option<JsValue>,
     ) -> Promise {
-        match self.join_wait(token, &options) {
+        match self.join_wait(token, &options.unwrap_or(JsValue::UNDEFINED)) {
             Ok(promise) => promise,
             Err(error) => reject(&error),
         }

@@ -1,0 +1,100 @@
+// The packed npm tarball, installed into an empty folder and used with nothing else:
+// plain Node ESM, require(), and a strict TypeScript consumer of the shipped types.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { startSandbox } from "../../www/sandbox.mjs";
+
+const root = resolve(import.meta.dirname, "../..");
+let sandbox;
+let app;
+
+before(async () => {
+  sandbox = await startSandbox({ speed: 40 });
+  app = mkdtempSync(join(tmpdir(), "unlock-tasks-app-"));
+  execFileSync("npm", ["pack", "--quiet", "--pack-destination", app], { cwd: join(root, "pkg"), stdio: "pipe" });
+  const tarball = readdirSync(app).find((f) => f.endsWith(".tgz"));
+  writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
+  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", `./${tarball}`], { cwd: app, stdio: "pipe" });
+});
+
+after(async () => {
+  await sandbox.close();
+  rmSync(app, { recursive: true, force: true });
+});
+
+/** Runs a script in the app folder. Asynchronously: the sandbox answers from this process. */
+async function node(file, source) {
+  writeFileSync(join(app, file), source);
+  const { stdout } = await promisify(execFile)(process.execPath, [file], { cwd: app, env: { ...process.env, SANDBOX_URL: sandbox.url }, timeout: 60_000 });
+  return stdout;
+}
+
+const SCENARIO = `
+  const client = new UnlockClient({ provider: "lensmor", apiKey: "uak_pkg", baseUrl: process.env.SANDBOX_URL, polling: { delaysMs: [40, 60, 100] } });
+  const task = await client.unlockEmails({ eventId: "139574", personnelIds: ["789", "792", "793"] });
+  const result = await client.waitForTask(task.token);
+  let code;
+  try { await client.unlockEmails({ eventId: "", personnelIds: ["1"] }); } catch (e) { code = (e instanceof UnlockError) + ":" + e.code; }
+  console.log(JSON.stringify({ status: result.status, delivered: result.delivered.length, failed: result.failed.map((i) => i.id), code }));
+`;
+
+test("the tarball holds what the exports map names, and nothing else", () => {
+  const files = readdirSync(join(app, "node_modules/unlock-tasks")).sort();
+  assert.deepEqual(files, [
+    "README.md", "errors.js", "index.d.ts", "index.js", "node.js", "package.json",
+    "unlock_tasks.d.ts", "unlock_tasks.js", "unlock_tasks_bg.wasm", "unlock_tasks_bg.wasm.d.ts", "workerd.js",
+  ]);
+});
+
+test("import from plain Node ESM", async () => {
+  const out = JSON.parse(await node("esm.mjs", `import { UnlockClient, UnlockError } from "unlock-tasks";\n(async () => {${SCENARIO}})();`));
+  assert.deepEqual(out, { status: "completed", delivered: 2, failed: ["793"], code: "true:validation" });
+});
+
+test("require from CommonJS", async () => {
+  const out = JSON.parse(await node("cjs.cjs", `const { UnlockClient, UnlockError } = require("unlock-tasks");\n(async () => {${SCENARIO.replace(/"789", "792", "793"/, '"800", "802", "803"')}})();`));
+  assert.deepEqual(out, { status: "completed", delivered: 2, failed: ["803"], code: "true:validation" });
+});
+
+test("the shipped types check a strict consumer, and catch a wrong one", () => {
+  const tsc = join(root, "node_modules/.bin/tsc");
+  const flags = ["--noEmit", "--strict", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022", "--lib", "es2022,dom", "--skipLibCheck", "false"];
+  writeFileSync(join(app, "good.ts"), `
+    import { UnlockClient, UnlockError, type TaskResult, type Snapshot, type StartedTask, type UnlockEvent } from "unlock-tasks";
+    const client = new UnlockClient({ provider: "lensmor", baseUrl: "https://proxy.example", polling: { delaysMs: [3000], jitter: 0.2 } });
+    async function run(signal: AbortSignal): Promise<number> {
+      const task: StartedTask = await client.unlockEmails({ eventId: "139574", personnelIds: ["789", 790] });
+      if (!task.started || task.token === null) return 0;
+      const result: TaskResult = await client.waitForTask(task.token, {
+        signal, maxWaitMs: 60000,
+        onProgress: (s: Snapshot) => s.items.filter((i) => i.status === "delivered").length,
+        onEvent: (e: UnlockEvent) => { if (e.type === "throttled") e.resumeAt.toFixed(); },
+      });
+      const step = await client.pollOnce(task.token);
+      if (step.done) step.result.credits.toFixed(); else step.nextPollAt.toFixed();
+      try { await client.creditBalance(); } catch (e) { if (e instanceof UnlockError && e.code === "rate_limited") return e.retryAfterMs ?? 0; }
+      return result.delivered.length + result.credits;
+    }
+    void run;
+  `);
+  execFileSync(tsc, [...flags, "good.ts"], { cwd: app, stdio: "pipe" });
+
+  writeFileSync(join(app, "bad.ts"), `
+    import { UnlockClient } from "unlock-tasks";
+    const client = new UnlockClient({ provider: "hubspot" });
+    void client.unlockEmails({ eventId: 139574, personnelIds: ["1"] });
+  `);
+  let output = "";
+  try {
+    execFileSync(tsc, [...flags, "bad.ts"], { cwd: app, stdio: "pipe", encoding: "utf8" });
+  } catch (error) {
+    output = String(error.stdout);
+  }
+  assert.match(output, /"hubspot"/, "a wrong provider is a type error");
+  assert.match(output, /bad\.ts\(3,\d+\): error TS2322/, "a numeric eventId is a type error");
+});
