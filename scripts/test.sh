@@ -15,3 +15,6 @@ node scripts/build.mjs
 
 echo "== node: the package against the sandbox"
 node --test --test-reporter=spec tests/js/*.test.mjs
+
+echo "== browser: headless Chromium (no bundler, esbuild)"
+node --test --test-reporter=spec tests/browser/*.test.mjs

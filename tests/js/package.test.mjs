@@ -4,22 +4,17 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { startSandbox } from "../../www/sandbox.mjs";
+import { installPackedPackage, root } from "./packed.mjs";
 
-const root = resolve(import.meta.dirname, "../..");
 let sandbox;
 let app;
 
 before(async () => {
   sandbox = await startSandbox({ speed: 40 });
-  app = mkdtempSync(join(tmpdir(), "unlock-tasks-app-"));
-  execFileSync("npm", ["pack", "--quiet", "--pack-destination", app], { cwd: join(root, "pkg"), stdio: "pipe" });
-  const tarball = readdirSync(app).find((f) => f.endsWith(".tgz"));
-  writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
-  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", `./${tarball}`], { cwd: app, stdio: "pipe" });
+  app = installPackedPackage();
 });
 
 after(async () => {
