@@ -10,6 +10,9 @@ bash scripts/setup.sh --browser
 echo "== native: cargo test"
 cargo test --quiet
 
+echo "== wasm: wasm-bindgen-test in Node and headless Chromium"
+node scripts/wasm-tests.mjs
+
 echo "== build: pkg/"
 node scripts/build.mjs
 

@@ -44,3 +44,6 @@ pub use providers::{Balance, CallSource, Created, Endpoint, Precheck};
 pub use schedule::{PollingConfig, Schedule};
 pub use token::ResumeToken;
 pub use validate::{EmailType, Enrichment, Selection};
+
+#[cfg(target_arch = "wasm32")]
+pub use js::UnlockClient;

@@ -1,5 +1,6 @@
 //! Properties over generated inputs: tokens round-trip, and no input string makes a parser,
 //! validator or decoder panic. `PROPTEST_CASES` raises the number of cases (default 256).
+#![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
 use unlock_tasks::providers::{self, Endpoint};

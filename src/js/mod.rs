@@ -8,6 +8,7 @@
 //! - `types.d.ts`: the TypeScript shapes, emitted into the generated `.d.ts`.
 
 mod client;
+pub use client::UnlockClient;
 mod convert;
 mod io;
 mod registry;
