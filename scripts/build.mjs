@@ -48,6 +48,8 @@ for (const name of readdirSync(join(root, "pkg-template"))) {
   copyFileSync(join(root, "pkg-template", name), join(pkg, name));
 }
 rmSync(join(pkg, ".gitignore"), { force: true });
+// One README: the repository's is the package's.
+copyFileSync(join(root, "README.md"), join(pkg, "README.md"));
 
 const version = /^version = "([^"]+)"/m.exec(readFileSync(join(root, "Cargo.toml"), "utf8"))[1];
 const manifest = JSON.parse(readFileSync(join(pkg, "package.json"), "utf8"));

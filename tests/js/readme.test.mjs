@@ -1,0 +1,34 @@
+// The README's quick start, run exactly as written from an app that installed the tarball.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { startSandbox } from "../../www/sandbox.mjs";
+import { installPackedPackage, root } from "./packed.mjs";
+
+test("the README quick start works when copied", async () => {
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const block = /```js\n(\/\/ quickstart\.mjs[\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(block, "the README has a quickstart.mjs block");
+  const sandbox = await startSandbox({ speed: 40 });
+  const app = installPackedPackage();
+  try {
+    writeFileSync(join(app, "quickstart.mjs"), block);
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ["quickstart.mjs"], {
+      cwd: app,
+      timeout: 120_000,
+      env: { ...process.env, LENSMOR_BASE_URL: sandbox.url, LENSMOR_API_KEY: "uak_demo" },
+    });
+    assert.equal(stderr, "");
+    assert.match(stdout, /^3 chargeable, 45 credits$/m);
+    assert.match(stdout, /^delivered 789 \S+@\S+\.example$/m);
+    assert.match(stdout, /^delivered 792 \S+@\S+\.example$/m);
+    assert.match(stdout, /^failed 793 TASK_FAILED$/m);
+    assert.match(stdout, /^30 credits$/m);
+  } finally {
+    await sandbox.close();
+    rmSync(app, { recursive: true, force: true });
+  }
+});
