@@ -294,7 +294,12 @@ impl UnlockClient {
                 let request =
                     providers::poll_request(&shared.endpoint, token.kind, &token.task_id)?;
                 let response = shared.request(&request, None).await?;
-                providers::parse_task(token.kind, &token.task_id, &response, io::now())
+                let snapshot =
+                    providers::parse_task(token.kind, &token.task_id, &response, io::now())?;
+                if snapshot.done() {
+                    shared.forget_task(&task_key(token.kind, &token.task_id));
+                }
+                Ok(snapshot)
             };
             outcome
                 .await
@@ -485,6 +490,7 @@ impl Shared {
             |name: &str, value: JsValue| Reflect::set(&step, &name.into(), &value).map(|_| ());
         match poller.next_action(io::now()) {
             crate::poller::Action::Done(result) => {
+                self.forget_task(&task_key(result.snapshot.kind, poller.task_id()));
                 set("done", true.into())?;
                 set("result", to_js(&json_view::result(&result)))?;
                 set("nextPollAt", JsValue::NULL)?;

@@ -270,7 +270,8 @@ test("an unknown task status keeps polling and is named in the timeout", async (
 
 test("pollOnce steps a task to the end, one request each", async () => {
   const client = lensmor();
-  const task = await client.unlockPhones({ eventId: "139574", personnelIds: ids(2) });
+  const selection = ids(2);
+  const task = await client.unlockPhones({ eventId: "139574", personnelIds: selection });
   let token = task.token;
   let step;
   for (let i = 0; i < 100; i++) {
@@ -287,6 +288,10 @@ test("pollOnce steps a task to the end, one request each", async () => {
   assert.equal(step.result.credits, 150 * (step.result.delivered.length + step.result.noValue.length));
   const snapshot = await client.getTask(token);
   assert.equal(snapshot.done, true);
+  // Finished through pollOnce: a new start of the same selection is a new task, not "reused".
+  const again = await client.unlockPhones({ eventId: "139574", personnelIds: selection });
+  assert.equal(again.reused, false);
+  assert.notEqual(again.taskId, task.taskId);
 });
 
 test("Salesfinity: found, not found and failed lookups", async () => {
