@@ -21,3 +21,6 @@ node --test --test-reporter=spec tests/js/*.test.mjs
 
 echo "== browser: headless Chromium (no bundler, esbuild)"
 node --test --test-reporter=spec tests/browser/*.test.mjs
+
+echo "== edge: workerd and Deno"
+node --test --test-reporter=spec tests/edge/*.test.mjs

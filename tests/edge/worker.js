@@ -1,0 +1,16 @@
+// A Cloudflare-style worker that uses the package to unlock and wait, for the workerd test.
+import { UnlockClient } from "unlock-tasks";
+
+export default {
+  async fetch(request, env) {
+    const client = new UnlockClient({ provider: "lensmor", apiKey: env.LENSMOR_API_KEY, baseUrl: env.SANDBOX_URL, polling: { delaysMs: [40, 60, 100] } });
+    try {
+      const task = await client.unlockEmails({ eventId: "139574", personnelIds: ["789", "792", "793"] });
+      const step = await client.pollOnce(task.token);
+      const result = await client.waitForTask(step.token);
+      return Response.json({ status: result.status, delivered: result.delivered.map((i) => i.id), failed: result.failed.map((i) => i.id), stepToken: typeof step.token });
+    } catch (error) {
+      return Response.json({ error: error.code, message: error.message }, { status: 500 });
+    }
+  },
+};
