@@ -7,19 +7,14 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { extname, join, normalize } from "node:path";
 import { build } from "esbuild";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./chromium.mjs";
 import { startSandbox } from "../../www/sandbox.mjs";
 import { installPackedPackage, root } from "../js/packed.mjs";
-
-export const CHROMIUM_ARGS = [
-  "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-];
 
 const TYPES = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".css": "text/css", ".png": "image/png" };
 
 /** Serves files under `dir` on 127.0.0.1 (port 0). */
-export async function serveStatic(dir) {
+async function serveStatic(dir) {
   const server = http.createServer((req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname)).replace(/^(\.\.[/\\])+/, "");
     try {
@@ -39,7 +34,7 @@ let sandbox, site, browser, bundleDir, app;
 before(async () => {
   sandbox = await startSandbox({ speed: 40 });
   site = await serveStatic(root);
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   // The esbuild app resolves "unlock-tasks" through the installed package's exports map.
   app = installPackedPackage();
   copyFileSync(join(root, "tests/browser/scenario.js"), join(app, "scenario.js"));

@@ -1,0 +1,79 @@
+// npm run demo: builds what is missing, starts the sandbox API and serves the demo page on
+// 127.0.0.1, then prints the URL. No account, no network.
+//
+//   node scripts/demo.mjs [--port 8788] [--speed 2]
+//
+// Also imported by the demo's browser test: startDemo({ port: 0, speed, polling }).
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import http from "node:http";
+import { extname, join, normalize } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { startSandbox } from "../www/sandbox.mjs";
+
+const root = join(fileURLToPath(new URL(".", import.meta.url)), "..");
+const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm", ".png": "image/png", ".svg": "image/svg+xml" };
+
+/** Builds pkg/ when it is missing or older than the Rust sources. */
+function ensureBuilt() {
+  const wasm = join(root, "pkg/unlock_tasks_bg.wasm");
+  const newest = ["src", "src/js", "src/providers", "pkg-template"].flatMap((dir) =>
+    readdirSync(join(root, dir)).map((f) => statSync(join(root, dir, f)).mtimeMs),
+  );
+  if (existsSync(wasm) && statSync(wasm).mtimeMs > Math.max(...newest)) return;
+  console.log("Building the package (first run: installs the wasm target and wasm-bindgen-cli, a few minutes)...");
+  execFileSync("bash", [join(root, "scripts/setup.sh")], { stdio: "inherit" });
+  execFileSync(process.execPath, [join(root, "scripts/build.mjs")], { stdio: "inherit" });
+}
+
+/** The page is served from www/, the package from pkg/. */
+function serve(config) {
+  return http.createServer((req, res) => {
+    const url = new URL(req.url, "http://demo");
+    if (url.pathname === "/demo-config.json") {
+      res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
+      return res.end(JSON.stringify(config));
+    }
+    const path = normalize(decodeURIComponent(url.pathname)).replace(/^(\.\.[/\\])+/, "");
+    const file = path.startsWith("/pkg/") ? join(root, path) : join(root, "www", path === "/" ? "index.html" : path);
+    try {
+      const body = readFileSync(file);
+      res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" });
+      res.end(body);
+    } catch {
+      res.writeHead(404, { "content-type": "text/plain" }).end("not found");
+    }
+  });
+}
+
+export async function startDemo({ port = 8788, speed = 2, polling, ttlSeconds = 3600 } = {}) {
+  const sandbox = await startSandbox({ speed, ttlSeconds });
+  const server = serve({ sandboxUrl: sandbox.url, demoKey: "uak_demo_sandbox", eventId: "139574", polling });
+  await new Promise((resolve, reject) => {
+    server.once("error", (error) => (error.code === "EADDRINUSE" && port !== 0 ? server.listen(0, "127.0.0.1", resolve) : reject(error)));
+    server.listen(port, "127.0.0.1", resolve);
+  });
+  const stop = setTimeout(() => server.close(), ttlSeconds * 1000);
+  stop.unref();
+  return {
+    url: `http://127.0.0.1:${server.address().port}/`,
+    sandbox,
+    close: async () => {
+      clearTimeout(stop);
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await sandbox.close();
+    },
+  };
+}
+
+function flag(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : fallback;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  ensureBuilt();
+  const demo = await startDemo({ port: Number(flag("port", 8788)), speed: Number(flag("speed", 2)) });
+  console.log(`\nunlock-tasks demo: open ${demo.url}\n(sandbox API at ${demo.sandbox.url}; stops after an hour, or Ctrl-C)`);
+}

@@ -1,0 +1,95 @@
+// The demo page in headless Chromium, driven like a person would: select, check the cost,
+// start, reload mid-task, stop and resume. Screenshots go to test-output/.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { startDemo } from "../../scripts/demo.mjs";
+import { root } from "../js/packed.mjs";
+import { launchChromium } from "./chromium.mjs";
+
+const out = join(root, "test-output");
+let demo, browser, page;
+
+before(async () => {
+  mkdirSync(out, { recursive: true });
+  // Tasks take 1-6 s; the page polls every 0.3-2 s, so a reload lands mid-task.
+  demo = await startDemo({ port: 0, speed: 2, polling: { delaysMs: [300, 500, 1000, 2000], jitter: 0 } });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1100, height: 1300 } });
+  page.on("pageerror", (e) => assert.fail(`page error: ${e.message}`));
+  await page.goto(demo.url);
+  await page.waitForSelector("tr[data-id='789']");
+});
+
+after(async () => {
+  await browser?.close();
+  await demo?.close();
+});
+
+const log = async () => (await (await fetch(`${demo.sandbox.url}/__sandbox/requests`)).json()).requests;
+const creates = async () => (await log()).filter((r) => r.method === "POST" && r.path === "/external/contacts/unlock");
+const text = (selector) => page.textContent(selector);
+
+async function select(ids) {
+  for (const id of ids) await page.check(`tr[data-id='${id}'] input`);
+}
+
+test("select, see the cost, start, reload mid-task: it resumes without a second create", async () => {
+  const balanceBefore = Number(await text("#balance"));
+  await select(["790", "792", "793", "797"]);
+  await page.waitForFunction(() => document.getElementById("estimate").textContent === "60");
+  assert.equal(await text("#chargeable-count"), "4");
+  await page.click("#start");
+  await page.waitForFunction(() => document.querySelectorAll("#timeline li.poll").length >= 1);
+  assert.equal((await creates()).length, 1);
+  await page.screenshot({ path: join(out, "demo-running.png") });
+
+  await page.reload();
+  await page.waitForFunction(() => document.getElementById("task-status").textContent.includes("Resumed"));
+  await page.screenshot({ path: join(out, "demo-resumed.png") });
+  await page.waitForSelector("[data-outcome=delivered]", { timeout: 30_000 });
+  await page.screenshot({ path: join(out, "demo-done.png"), fullPage: true });
+
+  assert.equal(await text("[data-outcome=delivered] dd"), "2");
+  assert.equal(await text("[data-outcome=failed] dd"), "1");
+  assert.equal(await text("[data-outcome=no-value] dd"), "1");
+  assert.equal(await text("tr[data-id='793'] td:nth-child(4)"), "failed");
+  assert.match(await text("tr[data-id='790'] td:nth-child(5)"), /@.+\.example/);
+  assert.equal((await creates()).length, 1, "the reload created no second task");
+  assert.equal(Number(await text("#balance")), balanceBefore - 60);
+});
+
+test("101 contacts: the message shows next to the selection and no request is sent", async () => {
+  const before = (await log()).length;
+  await page.click("#select-all");
+  await page.waitForFunction(() => /at most 100/.test(document.getElementById("selection-message").textContent));
+  await page.click("#start");
+  assert.match(await text("#selection-message"), /contacts selected; at most 100 can be unlocked in one task/);
+  await page.screenshot({ path: join(out, "demo-too-many.png") });
+  const sent = (await log()).slice(before).filter((r) => r.method === "POST");
+  assert.deepEqual(sent, [], "neither a precheck nor a create was sent");
+  await page.click("#select-none");
+});
+
+test("stop waiting, then resume: the same task finishes", async () => {
+  await select(["800", "801"]);
+  await page.waitForFunction(() => document.getElementById("estimate").textContent === "30");
+  await page.click("#start");
+  await page.waitForSelector("#stop:not([hidden])");
+  await page.click("#stop");
+  await page.waitForFunction(() => document.getElementById("task-status").textContent.includes("Stopped waiting"));
+  assert.equal(await page.isVisible("#resume"), true);
+  const createsSoFar = (await creates()).length;
+  await page.click("#resume");
+  await page.waitForFunction(() => document.getElementById("task-status").textContent.startsWith("Done"), null, { timeout: 30_000 });
+  assert.equal((await creates()).length, createsSoFar);
+  assert.equal(await text("[data-outcome=delivered] dd"), "2");
+});
+
+test("at phone width the page still works", async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: join(out, "demo-phone.png"), fullPage: false });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `the page is ${overflow}px wider than the phone`);
+});

@@ -1,0 +1,334 @@
+// The demo page: pick contacts, see the cost, start, watch, reload and resume.
+// Everything about tasks goes through the package; this file only draws.
+import { UnlockClient, UnlockError } from "/pkg/index.js";
+
+const STORE = "unlock-tasks-demo";
+const $ = (id) => document.getElementById(id);
+const config = await (await fetch("/demo-config.json")).json();
+
+const state = {
+  kind: "lensmor.email",
+  mode: "sandbox",
+  people: [],
+  selected: new Set(),
+  controller: null,
+  precheckSeq: 0,
+};
+
+// ---- clients -------------------------------------------------------------------------------
+
+const providerOf = (kind) => (kind.startsWith("lensmor") ? "lensmor" : "salesfinity");
+const baseUrl = () => (state.mode === "sandbox" ? config.sandboxUrl : $("proxy-url").value.trim());
+
+/** A client for `kind`. In proxy mode there is no key here: the proxy adds it. */
+function client(kind = state.kind) {
+  return new UnlockClient({
+    provider: providerOf(kind),
+    apiKey: state.mode === "sandbox" ? config.demoKey : undefined,
+    baseUrl: baseUrl(),
+    polling: config.polling,
+  });
+}
+
+// ---- contacts ------------------------------------------------------------------------------
+
+async function loadContacts() {
+  $("event-id").textContent = config.eventId;
+  const headers = state.mode === "sandbox" ? { authorization: `Bearer ${config.demoKey}` } : {};
+  try {
+    const response = await fetch(`${baseUrl()}/external/events/${encodeURIComponent(config.eventId)}/personnel`, { headers });
+    if (!response.ok) throw new Error(`the contact list answered HTTP ${response.status}`);
+    state.people = (await response.json()).items;
+  } catch (error) {
+    state.people = [];
+    showMessage("selection-message", `Could not load the contacts: ${error.message}`);
+  }
+  renderContacts();
+}
+
+/** What a row shows for the current kind: its state word and its value. */
+function rowState(person) {
+  switch (state.kind) {
+    case "lensmor.email":
+      return { word: person.contactUnlockStatus, value: person.email, selectable: person.contactUnlockStatus === "locked" };
+    case "lensmor.phone":
+      return { word: person.phoneUnlockStatus ?? "locked", value: person.phone, selectable: person.phoneUnlockStatus == null || person.phoneUnlockStatus === "failed" };
+    default:
+      return { word: person.enriched ?? "linkedin", value: person.workEmail, selectable: !person.enriched };
+  }
+}
+
+function renderContacts() {
+  const body = $("contacts").tBodies[0];
+  body.replaceChildren(...state.people.map((person) => {
+    const { word, value, selectable } = rowState(person);
+    const row = document.createElement("tr");
+    row.dataset.id = person.id;
+    row.classList.toggle("locked-out", !selectable);
+    const box = Object.assign(document.createElement("input"), { type: "checkbox", disabled: !selectable, checked: state.selected.has(person.id) });
+    box.setAttribute("aria-label", `Select ${person.fullName}`);
+    box.addEventListener("change", () => {
+      box.checked ? state.selected.add(person.id) : state.selected.delete(person.id);
+      updateCost();
+    });
+    row.append(
+      cell(box),
+      cell(text(person.fullName), Object.assign(document.createElement("span"), { className: "title", textContent: person.title })),
+      cell(text(person.companyName)),
+      cell(badge(word)),
+      cell(text(value ?? "")),
+    );
+    return row;
+  }));
+}
+
+const text = (value) => document.createTextNode(value);
+function cell(...children) {
+  const td = document.createElement("td");
+  td.append(...children);
+  return td;
+}
+function badge(word) {
+  return Object.assign(document.createElement("span"), { className: `badge ${word}`, textContent: word });
+}
+
+/** Shows a task item's state in its contact's row. */
+function showItem(item) {
+  const person = state.kind === "salesfinity.email"
+    ? state.people.find((p) => p.linkedinUrl === item.id)
+    : state.people.find((p) => p.id === item.id);
+  const row = person && $("contacts").querySelector(`tr[data-id="${CSS.escape(person.id)}"]`);
+  if (!row) return;
+  const detail = item.value ?? item.errorCode ?? (item.status === "no-value" ? "unlocked, but no value was returned" : "");
+  row.cells[3].replaceChildren(badge(item.status));
+  row.cells[4].replaceChildren(text(detail));
+}
+
+// ---- cost before spending --------------------------------------------------------------------
+
+function selection() {
+  return { eventId: config.eventId, personnelIds: [...state.selected] };
+}
+
+async function updateCost() {
+  $("selected-count").textContent = state.selected.size;
+  showMessage("selection-message", "");
+  const seq = ++state.precheckSeq;
+  if (state.selected.size === 0) {
+    $("chargeable-count").textContent = "–";
+    $("estimate").textContent = "–";
+    return;
+  }
+  if (state.kind === "salesfinity.email") {
+    $("chargeable-count").textContent = state.selected.size;
+    $("estimate").textContent = `≤ ${state.selected.size}`;
+    return;
+  }
+  try {
+    const c = client();
+    const check = state.kind === "lensmor.email" ? await c.precheckEmails(selection()) : await c.precheckPhones(selection());
+    if (seq !== state.precheckSeq) return;
+    $("chargeable-count").textContent = check.chargeableCount;
+    $("estimate").textContent = check.credits;
+    if (!check.allowed) showMessage("selection-message", `Lensmor would refuse this now: ${check.reasonCode.replaceAll("_", " ")}.`);
+  } catch (error) {
+    if (seq !== state.precheckSeq) return;
+    $("chargeable-count").textContent = "–";
+    $("estimate").textContent = "–";
+    showError("selection-message", error);
+  }
+}
+
+async function updateBalance() {
+  try {
+    $("balance").textContent = (await client().creditBalance()).balance;
+  } catch {
+    $("balance").textContent = "?";
+  }
+}
+
+// ---- messages --------------------------------------------------------------------------------
+
+function showMessage(id, message, kind = "error") {
+  const el = $(id);
+  el.textContent = message;
+  el.classList.toggle("info", kind === "info");
+}
+
+/** An error as a person needs it: what happened, what to do, and the traceId for support. */
+function showError(id, error) {
+  if (!(error instanceof UnlockError)) return showMessage(id, String(error?.message ?? error));
+  const hints = {
+    payment_required: ` Your balance is ${$("balance").textContent} credits.`,
+    conflict: " Another tab or teammate may have started these contacts; the task list will show them as unlocking.",
+  };
+  const trace = error.traceId ? ` (support reference: ${error.traceId})` : "";
+  showMessage(id, `${error.message}${hints[error.code] ?? ""}${trace}`);
+}
+
+// ---- starting and watching ---------------------------------------------------------------------
+
+function stored() {
+  try {
+    return JSON.parse(localStorage.getItem(STORE));
+  } catch {
+    return null;
+  }
+}
+
+async function start() {
+  showMessage("selection-message", "");
+  $("start").disabled = true;
+  try {
+    const c = client();
+    let tokens;
+    if (state.kind === "salesfinity.email") {
+      const people = state.people.filter((p) => state.selected.has(p.id));
+      if (people.length > 10) throw new Error("Pick at most 10 profiles at once for this demo.");
+      const tasks = await Promise.all(people.map((p) => c.enrichEmail({ linkedinUrl: p.linkedinUrl, type: "work", externalId: p.id })));
+      tokens = tasks.map((t) => t.token);
+    } else {
+      const task = state.kind === "lensmor.email" ? await c.unlockEmails(selection()) : await c.unlockPhones(selection());
+      if (!task.started) {
+        showMessage("selection-message", `Nothing to unlock: ${task.skippedIds.length} contacts were already unlocked. No credits were spent.`, "info");
+        return;
+      }
+      tokens = [task.token];
+    }
+    localStorage.setItem(STORE, JSON.stringify({ kind: state.kind, tokens, startedAt: Date.now() }));
+    state.selected.clear();
+    updateCost();
+    await watch(stored(), false);
+  } catch (error) {
+    showError("selection-message", error);
+  } finally {
+    $("start").disabled = false;
+  }
+}
+
+function setRunning(running) {
+  $("stop").hidden = !running;
+  $("start").disabled = running;
+}
+
+async function watch(saved, resumed) {
+  state.kind = saved.kind;
+  document.querySelector(`input[name=kind][value="${saved.kind}"]`).checked = true;
+  renderContacts();
+  $("task-panel").hidden = false;
+  $("resume").hidden = true;
+  $("outcome").replaceChildren();
+  showMessage("task-message", "");
+  $("task-status").textContent = resumed
+    ? "Resumed the task from its stored token: no new task was created and nothing was charged again."
+    : "Task started. Polling on the provider's schedule…";
+  state.controller = new AbortController();
+  setRunning(true);
+  const c = client(saved.kind);
+  const outcomes = await Promise.allSettled(saved.tokens.map((token) =>
+    c.waitForTask(token, {
+      signal: state.controller.signal,
+      onProgress: (snapshot) => showSnapshot(snapshot, resumed),
+      onEvent: (event) => addTimeline(event, saved.startedAt),
+    }),
+  ));
+  setRunning(false);
+  const failure = outcomes.find((o) => o.status === "rejected")?.reason;
+  if (failure) return stopped(saved, failure);
+  localStorage.removeItem(STORE);
+  showResults(outcomes.map((o) => o.value));
+  await Promise.all([loadContacts(), updateBalance()]);
+  for (const result of outcomes.map((o) => o.value)) result.items.forEach(showItem);
+}
+
+function stopped(saved, error) {
+  if (error.code === "aborted") {
+    $("task-status").textContent = "Stopped waiting. The task keeps running at the provider; resume it any time.";
+  } else {
+    showError("task-message", error);
+  }
+  const resumable = !["not_found", "unauthorized", "validation"].includes(error.code);
+  if (resumable) {
+    if (error.token && saved.tokens.length === 1) localStorage.setItem(STORE, JSON.stringify({ ...saved, tokens: [error.token] }));
+    $("resume").hidden = false;
+  } else {
+    localStorage.removeItem(STORE);
+  }
+}
+
+function showSnapshot(snapshot, resumed) {
+  snapshot.items.forEach(showItem);
+  const settled = snapshot.items.filter((i) => !["pending", "processing", "unknown"].includes(i.status)).length;
+  const prefix = resumed ? "Resumed. " : "";
+  $("task-status").textContent = `${prefix}Task ${snapshot.taskId}: ${snapshot.status}, ${settled} of ${snapshot.items.length} contacts settled.`;
+}
+
+function showResults(results) {
+  const count = (list) => results.reduce((n, r) => n + r[list].length, 0);
+  const credits = results.reduce((n, r) => n + r.credits, 0);
+  const failed = results.some((r) => r.status === "failed");
+  $("task-status").textContent = failed ? "The task ended as failed at the provider; every contact is listed below." : "Done. Every contact has its result.";
+  $("outcome").replaceChildren(...[
+    ["Delivered", count("delivered")], ["Failed", count("failed")], ["No value", count("noValue")],
+    ["Not found", count("notFound")], ["Unresolved", count("unresolved")], ["Credits", credits],
+  ].map(([label, value]) => {
+    const div = document.createElement("div");
+    div.dataset.outcome = label.toLowerCase().replace(" ", "-");
+    div.append(Object.assign(document.createElement("dt"), { textContent: label }), Object.assign(document.createElement("dd"), { textContent: value }));
+    return div;
+  }));
+}
+
+function addTimeline(event, startedAt) {
+  const t = ((event.at - startedAt) / 1000).toFixed(1);
+  const lines = {
+    poll: () => `+${t} s: polled, HTTP ${event.status ?? "no answer"}`,
+    wait: () => `waiting ${((event.until - event.at) / 1000).toFixed(1)} s`,
+    throttled: () => `+${t} s: rate limited by the provider, next poll in ${((event.resumeAt - event.at) / 1000).toFixed(0)} s`,
+    retrying: () => `+${t} s: ${event.code} error (${event.failures} in a row), retrying${event.traceId ? `, reference ${event.traceId}` : ""}`,
+  };
+  if (!lines[event.type]) return;
+  const li = Object.assign(document.createElement("li"), { className: event.type, textContent: lines[event.type]() });
+  const list = $("timeline");
+  list.append(li);
+  while (list.children.length > 60) list.firstElementChild.remove();
+  list.scrollTop = list.scrollHeight;
+}
+
+// ---- wiring ----------------------------------------------------------------------------------
+
+for (const input of document.querySelectorAll("input[name=kind]")) {
+  input.addEventListener("change", () => {
+    state.kind = input.value;
+    state.selected.clear();
+    renderContacts();
+    updateCost();
+    updateBalance();
+  });
+}
+for (const input of document.querySelectorAll("input[name=mode]")) {
+  input.addEventListener("change", () => {
+    state.mode = input.value;
+    $("proxy-settings").hidden = state.mode !== "proxy";
+    if (state.mode === "sandbox") loadContacts();
+  });
+}
+$("proxy-url").addEventListener("change", () => loadContacts().then(updateBalance));
+$("select-all").addEventListener("click", () => {
+  for (const person of state.people) if (rowState(person).selectable) state.selected.add(person.id);
+  renderContacts();
+  updateCost();
+});
+$("select-none").addEventListener("click", () => {
+  state.selected.clear();
+  renderContacts();
+  updateCost();
+});
+$("start").addEventListener("click", start);
+$("stop").addEventListener("click", () => state.controller?.abort());
+$("resume").addEventListener("click", () => stored() && watch(stored(), true));
+
+await loadContacts();
+await updateBalance();
+const saved = stored();
+if (saved?.tokens?.length) watch(saved, true);
