@@ -9,14 +9,8 @@ export type {
 import type { UnlockErrorFields } from "./unlock_tasks.js";
 
 /** Every error of this package: a real `Error` with a stable `code` and the provider's fields. */
-export declare class UnlockError extends Error implements UnlockErrorFields {
+export declare class UnlockError extends Error {
   name: "UnlockError";
-  code: UnlockErrorFields["code"];
-  status?: number;
-  errorKey?: string;
-  traceId?: string;
-  retryAfterMs?: number;
-  field?: string;
-  details?: unknown;
-  token?: string;
 }
+// Declaration merging: the class has every field of UnlockErrorFields, declared once in Rust's types.
+export interface UnlockError extends UnlockErrorFields {}

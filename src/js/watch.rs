@@ -138,28 +138,26 @@ impl Watch {
         }
     }
 
-    fn broadcast_event(&self, event: &JsValue) {
+    /// Calls one callback of every waiter. The callbacks are collected first: no borrow is
+    /// held while user code runs (it may join, abort or start another wait).
+    fn broadcast(&self, callback_of: fn(&Waiter) -> Option<Function>, value: &JsValue) {
         let callbacks: Vec<Function> = self
             .waiters
             .borrow()
             .iter()
-            .filter_map(|w| w.on_event.clone())
+            .filter_map(callback_of)
             .collect();
         for callback in callbacks {
-            call_back(&callback, event);
+            call_back(&callback, value);
         }
     }
 
+    fn broadcast_event(&self, event: &JsValue) {
+        self.broadcast(|w| w.on_event.clone(), event);
+    }
+
     fn broadcast_progress(&self, snapshot: JsValue) {
-        let callbacks: Vec<Function> = self
-            .waiters
-            .borrow()
-            .iter()
-            .filter_map(|w| w.on_progress.clone())
-            .collect();
-        for callback in callbacks {
-            call_back(&callback, &snapshot);
-        }
+        self.broadcast(|w| w.on_progress.clone(), &snapshot);
         *self.last.borrow_mut() = Some(snapshot);
     }
 
