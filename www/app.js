@@ -201,9 +201,18 @@ async function start() {
     await watch(stored(), false);
   } catch (error) {
     showError("selection-message", error);
+    offerRunningTask(error);
   } finally {
     $("start").disabled = false;
   }
+}
+
+/** A 409 from another tab of this browser: that tab stored its task, so offer to follow it. */
+function offerRunningTask(error) {
+  const running = stored();
+  if (error?.code !== "conflict" || !running?.tokens?.length) return;
+  showMessage("selection-message", `${$("selection-message").textContent} A task started from another tab of this browser is running: choose Resume to follow it here.`);
+  $("resume").hidden = false;
 }
 
 function setRunning(running) {

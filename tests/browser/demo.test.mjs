@@ -87,6 +87,19 @@ test("stop waiting, then resume: the same task finishes", async () => {
   assert.equal(await text("[data-outcome=delivered] dd"), "2");
 });
 
+test("Salesfinity: two LinkedIn profiles enriched, one credit each", async () => {
+  await page.check("input[name=kind][value='salesfinity.email']");
+  await select(["805", "806"]);
+  await page.waitForFunction(() => document.getElementById("estimate").textContent === "≤ 2");
+  await page.click("#start");
+  await page.waitForFunction(() => document.getElementById("task-status").textContent.startsWith("Done"), null, { timeout: 30_000 });
+  assert.equal(await text("[data-outcome=delivered] dd"), "2");
+  assert.equal(await text("[data-outcome=credits] dd"), "2");
+  assert.match(await text("tr[data-id='805'] td:nth-child(5)"), /@work\.example$/);
+  const enrichments = (await log()).filter((r) => r.method === "POST" && r.path === "/v1/api/enrichment/email");
+  assert.equal(enrichments.length, 2);
+});
+
 test("at phone width the page still works", async () => {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.screenshot({ path: join(out, "demo-phone.png"), fullPage: false });
