@@ -1,10 +1,10 @@
 /// <reference lib="esnext.disposable" />
 // (wasm-bindgen declares `[Symbol.dispose]` on UnlockClient; this lib names that symbol.)
-export { UnlockClient } from "./unlock_tasks.js";
+export { UnlockClient, checkUnlockInput, checkEnrichInput, tokenFor } from "./unlock_tasks.js";
 export type {
   TaskKind, TaskStatus, ItemStatus, PollingOptions, ClientOptions, UnlockInput, EnrichInput,
   StartedTask, Item, Snapshot, TaskResult, PollStep, UnlockEvent, WaitOptions, Balance, Precheck,
-  UnlockErrorCode, UnlockErrorFields,
+  UnlockErrorCode, UnlockErrorFields, CheckedUnlock, CheckedEnrich,
 } from "./unlock_tasks.js";
 import type { UnlockErrorFields } from "./unlock_tasks.js";
 

@@ -89,6 +89,30 @@ pub fn started(
     })
 }
 
+/// A checked unlock input, with the key that names the selection whatever its order.
+pub fn selection(kind: crate::kind::TaskKind, s: &Selection) -> Value {
+    json!({
+        "eventId": s.event_id,
+        "personnelIds": s.personnel_ids,
+        "duplicates": s.duplicates,
+        "key": format!("{}\n{}", kind.as_str(), s.fingerprint()),
+    })
+}
+
+/// A checked enrichment input, with the key that names the lookup.
+pub fn enrichment(e: &crate::validate::Enrichment) -> Value {
+    let mut map = Map::new();
+    map.insert("linkedinUrl".into(), e.linkedin_url.clone().into());
+    map.insert("type".into(), e.email_type.as_str().into());
+    put(&mut map, "callbackUrl", e.callback_url.clone());
+    put(&mut map, "externalId", e.external_id.clone());
+    map.insert(
+        "key".into(),
+        format!("salesfinity.email\n{}", e.fingerprint()).into(),
+    );
+    Value::Object(map)
+}
+
 pub fn balance(balance: &Balance) -> Value {
     let mut map = Map::new();
     map.insert("balance".into(), json!(balance.balance));

@@ -143,6 +143,13 @@ impl Enrichment {
     }
 }
 
+impl Enrichment {
+    /// Identifies the lookup: one profile and one email type make one request.
+    pub fn fingerprint(&self) -> String {
+        format!("{}\n{}", self.linkedin_url, self.email_type.as_str())
+    }
+}
+
 /// A task id to poll: non-empty, bounded, no control characters. It is percent-encoded into
 /// the path later, so `/`, `..` and `%` are harmless here.
 pub fn task_id(id: &str) -> Result<String, Error> {

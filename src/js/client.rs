@@ -242,11 +242,7 @@ impl UnlockClient {
             Ok(r) => r,
             Err(error) => return reject(&error),
         };
-        let key = format!(
-            "salesfinity\n{}\n{}",
-            enrichment.linkedin_url,
-            enrichment.email_type.as_str()
-        );
+        let key = format!("salesfinity.email\n{}", enrichment.fingerprint());
         self.start_once(key, TaskKind::SalesfinityEmail, request, None)
     }
 
@@ -523,14 +519,14 @@ fn reused(running: Promise) -> Promise {
     })
 }
 
-fn read_selection(input: &JsValue, max_batch: usize) -> Result<Selection, Error> {
+pub(crate) fn read_selection(input: &JsValue, max_batch: usize) -> Result<Selection, Error> {
     let input = convert::options(input, "input")?;
     let event_id = convert::opt_string(&input, "eventId")?.unwrap_or_default();
     let ids = convert::id_list(&input, "personnelIds")?;
     Selection::new(&event_id, &ids, max_batch)
 }
 
-fn read_enrichment(input: &JsValue) -> Result<Enrichment, Error> {
+pub(crate) fn read_enrichment(input: &JsValue) -> Result<Enrichment, Error> {
     let input = convert::options(input, "input")?;
     let url = convert::opt_string(&input, "linkedinUrl")?.unwrap_or_default();
     let email_type = convert::opt_string(&input, "type")?.unwrap_or_default();

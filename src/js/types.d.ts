@@ -132,6 +132,23 @@ export interface WaitOptions {
   maxWaitMs?: number;
 }
 
+/** `checkUnlockInput`: the selection as it would be sent, and a key naming it in any order. */
+export interface CheckedUnlock {
+  eventId: string;
+  personnelIds: string[];
+  duplicates: string[];
+  key: string;
+}
+
+/** `checkEnrichInput`: the lookup as it would be sent (canonical URL), and a key naming it. */
+export interface CheckedEnrich {
+  linkedinUrl: string;
+  type: "work" | "personal";
+  callbackUrl?: string;
+  externalId?: string;
+  key: string;
+}
+
 export interface Balance {
   balance: number;
   /** Lensmor: when the subscription balance resets (epoch ms). */
