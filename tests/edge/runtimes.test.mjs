@@ -2,13 +2,13 @@
 // compiled module, as wrangler bundles it) and Deno (the "deno" condition), against the sandbox.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFile } from "node:child_process";
-import { copyFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { copyFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { build } from "esbuild";
 import { startSandbox } from "../../www/sandbox.mjs";
 import { installPackedPackage, root } from "../js/packed.mjs";
+import { freePort, startWorkerd } from "./workerd.mjs";
 
 let sandbox, app;
 
@@ -21,63 +21,19 @@ after(async () => {
   rmSync(app, { recursive: true, force: true });
 });
 
-/** A free port: workerd's config needs a fixed one. */
-async function freePort() {
-  const { createServer } = await import("node:net");
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 test("workerd: a worker bundled with the workerd condition unlocks and waits", async () => {
-  copyFileSync(join(root, "tests/edge/worker.js"), join(app, "worker.js"));
-  await build({
-    entryPoints: [join(app, "worker.js")], bundle: true, format: "esm", platform: "neutral",
-    conditions: ["workerd", "worker", "browser"], external: ["*.wasm"], outfile: join(app, "dist/worker.js"), logLevel: "error",
+  const workerd = await startWorkerd({
+    app,
+    entry: join(root, "tests/edge/worker.js"),
+    bindings: { SANDBOX_URL: sandbox.url, LENSMOR_API_KEY: "uak_workerd" },
   });
-  copyFileSync(join(app, "node_modules/unlock-tasks/unlock_tasks_bg.wasm"), join(app, "dist/unlock_tasks_bg.wasm"));
-  const port = await freePort();
-  writeFileSync(join(app, "dist/config.capnp"), `
-using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [
-    (name = "main", worker = .worker),
-    # workerd refuses private addresses by default; the sandbox is on loopback.
-    (name = "loopback", network = (allow = ["local"])),
-  ],
-  sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
-);
-const worker :Workerd.Worker = (
-  modules = [
-    (name = "worker.js", esModule = embed "worker.js"),
-    (name = "unlock_tasks_bg.wasm", wasm = embed "unlock_tasks_bg.wasm"),
-  ],
-  compatibilityDate = "2025-01-01",
-  globalOutbound = "loopback",
-  bindings = [
-    (name = "SANDBOX_URL", text = "${sandbox.url}"),
-    (name = "LENSMOR_API_KEY", text = "uak_workerd"),
-  ],
-);
-`);
-  const workerd = spawn(join(root, "node_modules/.bin/workerd"), ["serve", "config.capnp"], { cwd: join(app, "dist"), stdio: ["ignore", "pipe", "pipe"] });
-  let log = "";
-  workerd.stdout.on("data", (d) => (log += d));
-  workerd.stderr.on("data", (d) => (log += d));
   try {
-    let response;
-    for (let i = 0; i < 100 && !response; i++) {
-      response = await fetch(`http://127.0.0.1:${port}/`).catch(() => new Promise((r) => setTimeout(r, 100)));
-    }
-    assert.ok(response, `workerd did not start: ${log}`);
+    const response = await fetch(`${workerd.url}/`);
     const body = await response.json();
-    assert.equal(response.status, 200, JSON.stringify(body) + log);
+    assert.equal(response.status, 200, JSON.stringify(body) + workerd.log());
     assert.deepEqual(body, { status: "completed", delivered: ["789", "792"], failed: ["793"], stepToken: "string" });
   } finally {
-    workerd.kill();
+    workerd.close();
   }
 });
 
@@ -89,4 +45,35 @@ test("Deno: the installed package, by name, with network limited to loopback", a
     env: { ...process.env, SANDBOX_URL: sandbox.url, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
   });
   assert.deepEqual(JSON.parse(stdout), { value: "grace-hopper@mail.example", code: "true:validation" });
+});
+
+test("Deno: the edge proxy's handler under Deno.serve adds the key and refuses other routes", async () => {
+  const key = "uak_deno_proxy_secret";
+  copyFileSync(join(root, "examples/edge-worker/worker.js"), join(app, "worker.js"));
+  copyFileSync(join(root, "examples/edge-worker/deno.js"), join(app, "deno.js"));
+  const port = await freePort();
+  const deno = spawn(join(root, "node_modules/.bin/deno"), ["run", "--allow-net=127.0.0.1", "--allow-env", "--allow-read=.", "deno.js"], {
+    cwd: app,
+    env: { ...process.env, PORT: String(port), LENSMOR_API_KEY: key, LENSMOR_BASE_URL: sandbox.url, ALLOWED_ORIGIN: "https://app.example", DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  try {
+    await new Promise((resolve, reject) => {
+      deno.stdout.on("data", (d) => String(d).includes("port") && resolve());
+      deno.on("exit", (code) => reject(new Error(`deno exited ${code}`)));
+    });
+    const base = `http://127.0.0.1:${port}`;
+    const created = await fetch(`${base}/lensmor/external/contacts/unlock`, { method: "POST", headers: { origin: "https://app.example", "content-type": "application/json" }, body: JSON.stringify({ event_id: "139574", personnel_ids: ["820", "821"] }) });
+    const body = await created.text();
+    assert.equal(created.status, 201, body);
+    const taskId = JSON.parse(body).task_id;
+    const polled = await fetch(`${base}/lensmor/external/contacts/unlock-tasks/${taskId}`, { headers: { origin: "https://app.example" } });
+    const polledBody = await polled.text();
+    assert.equal(polled.status, 200);
+    assert.equal(JSON.parse(polledBody).taskId, taskId);
+    assert.equal((await fetch(`${base}/lensmor/external/whatever`)).status, 404);
+    assert.ok(![body, polledBody].join().includes(key));
+  } finally {
+    deno.kill();
+  }
 });

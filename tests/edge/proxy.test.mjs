@@ -1,0 +1,138 @@
+// The edge-worker proxy (examples/edge-worker/worker.js) in real workerd with Durable Objects
+// and alarms, against the sandbox: starts validated and made once, alarms drive tasks to the
+// end, the browser's client works through it, keys never leak, and only its routes are served.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { startSandbox } from "../../www/sandbox.mjs";
+import { installPackedPackage, root } from "../js/packed.mjs";
+import { startWorkerd } from "./workerd.mjs";
+import { UnlockClient } from "../../pkg/node.js";
+
+const LENSMOR_KEY = "uak_edge_secret_91ab";
+const SALESFINITY_KEY = "sf_edge_secret_77cd";
+const ORIGIN = "https://app.example";
+let sandbox, app, worker;
+const seen = []; // every response body and header the worker sent, to search for keys
+
+before(async () => {
+  sandbox = await startSandbox({ speed: 20 });
+  app = installPackedPackage();
+  worker = await startWorkerd({
+    app,
+    entry: join(root, "examples/edge-worker/worker.js"),
+    durableObjects: ["UnlockTasks"],
+    bindings: {
+      LENSMOR_API_KEY: LENSMOR_KEY, SALESFINITY_API_KEY: SALESFINITY_KEY, ALLOWED_ORIGIN: ORIGIN,
+      LENSMOR_BASE_URL: sandbox.url, SALESFINITY_BASE_URL: sandbox.url, POLL_DELAYS_MS: "[100, 150, 250]",
+    },
+  });
+});
+
+after(async () => {
+  worker?.close();
+  await sandbox.close();
+  rmSync(app, { recursive: true, force: true });
+  const all = seen.join("\n");
+  assert.ok(!all.includes(LENSMOR_KEY) && !all.includes(SALESFINITY_KEY), "a key appeared in a response");
+});
+
+async function call(path, { method = "GET", body, origin = ORIGIN } = {}) {
+  const headers = { ...(origin ? { origin } : {}), ...(body ? { "content-type": "application/json" } : {}) };
+  const response = await fetch(worker.url + path, { method, headers, body: body && JSON.stringify(body) });
+  const text = await response.text();
+  seen.push(text, JSON.stringify([...response.headers]));
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null };
+}
+const sandboxLog = async () => (await (await fetch(`${sandbox.url}/__sandbox/requests`)).json()).requests;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function finished(kind, taskId) {
+  for (let i = 0; i < 200; i++) {
+    const { body } = await call(`/tasks/${kind}/${encodeURIComponent(taskId)}`);
+    if (body.state !== "running" && body.state !== "unknown") return body;
+    await sleep(100);
+  }
+  assert.fail("the task did not finish in the background");
+}
+
+test("a start is made once per selection, and alarms drive the task to its result", async () => {
+  const created = await call("/lensmor/external/contacts/unlock", { method: "POST", body: { event_id: "139574", personnel_ids: ["789", "792", "793"] } });
+  assert.equal(created.status, 201);
+  assert.equal(created.headers.get("access-control-allow-origin"), ORIGIN);
+  assert.equal(created.body.status, "accepted");
+  const again = await call("/lensmor/external/contacts/unlock", { method: "POST", body: { event_id: "139574", personnel_ids: ["793", "789", "792", "789"] } });
+  assert.equal(again.body.task_id, created.body.task_id, "the same selection gets the running task");
+  const creates = (await sandboxLog()).filter((r) => r.method === "POST" && r.path === "/external/contacts/unlock");
+  assert.equal(creates.length, 1);
+
+  // Nobody polls from here: the Durable Object's alarms do.
+  const state = await finished("lensmor.email", created.body.task_id);
+  assert.equal(state.state, "done");
+  assert.deepEqual(state.result.delivered.map((i) => i.id).sort(), ["789", "792"]);
+  assert.deepEqual(state.result.failed.map((i) => i.id), ["793"]);
+  const polls = (await sandboxLog()).filter((r) => r.path === `/external/contacts/unlock-tasks/${created.body.task_id}`);
+  assert.ok(polls.length >= 1 && polls.every((r) => r.hasKey), "the worker polled, with the key");
+});
+
+test("the browser's client works through the proxy with no key", async () => {
+  const browserClient = new UnlockClient({ provider: "lensmor", baseUrl: `${worker.url}/lensmor`, polling: { delaysMs: [100, 150, 250] } });
+  const check = await browserClient.precheckEmails({ eventId: "139574", personnelIds: ["800", "801"] });
+  assert.equal(check.credits, 30);
+  const task = await browserClient.unlockPhones({ eventId: "139574", personnelIds: ["800", "801"] });
+  const result = await browserClient.waitForTask(task.token);
+  assert.equal(result.kind, "lensmor.phone");
+  assert.equal(result.delivered.length, 2);
+  assert.ok((await browserClient.creditBalance()).balance < 1000);
+  const validation = await browserClient.unlockEmails({ eventId: "139574", personnelIds: [] }).catch((e) => e);
+  assert.equal(validation.code, "validation");
+});
+
+test("input is validated before anything is spent", async () => {
+  const before = (await sandboxLog()).length;
+  const tooMany = await call("/lensmor/external/contacts/unlock", { method: "POST", body: { event_id: "139574", personnel_ids: Array.from({ length: 101 }, (_, i) => `p${i}`) } });
+  assert.equal(tooMany.status, 400);
+  assert.equal(tooMany.body.errorKey, "VALIDATION");
+  assert.match(tooMany.body.message, /at most 100/);
+  const badUrl = await call("/salesfinity/v1/api/enrichment/email", { method: "POST", body: { linkedin_url: "https://evil.example/in/x", type: "work" } });
+  assert.equal(badUrl.status, 400);
+  const notJson = await fetch(`${worker.url}/lensmor/external/contacts/unlock`, { method: "POST", body: "{", headers: { origin: ORIGIN } });
+  assert.equal(notJson.status, 400);
+  assert.equal((await sandboxLog()).length, before, "nothing reached the provider");
+});
+
+test("only the proxy's routes are served, and only to the configured origin", async () => {
+  assert.equal((await call("/lensmor/external/anything/else")).status, 404);
+  assert.equal((await call("/lensmor/external/contacts/unlock", { method: "GET" })).status, 404);
+  assert.equal((await call("/other/external/credits/balance")).status, 404);
+  assert.equal((await call("/lensmor/../__sandbox/requests")).status, 404);
+  const foreign = await call("/lensmor/external/credits/balance", { origin: "https://evil.example" });
+  assert.equal(foreign.status, 403);
+  assert.equal(foreign.headers.get("access-control-allow-origin"), null);
+  const preflight = await fetch(`${worker.url}/lensmor/external/contacts/unlock`, { method: "OPTIONS", headers: { origin: ORIGIN } });
+  assert.equal(preflight.status, 204);
+  assert.equal(preflight.headers.get("access-control-allow-origin"), ORIGIN);
+  const foreignPreflight = await fetch(`${worker.url}/lensmor/external/contacts/unlock`, { method: "OPTIONS", headers: { origin: "https://evil.example" } });
+  assert.equal(foreignPreflight.status, 403);
+});
+
+test("a forged Salesfinity callback is not trusted; a real one is confirmed by reading back", async () => {
+  // This lookup takes 2 s, so the forged callback surely arrives while it runs.
+  await fetch(`${sandbox.url}/__sandbox/config`, { method: "POST", body: JSON.stringify({ speed: 1, taskMs: [2000, 2000] }) });
+  const created = await call("/salesfinity/v1/api/enrichment/email", { method: "POST", body: { linkedin_url: "linkedin.com/in/ada-lovelace", type: "work" } });
+  assert.equal(created.status, 201);
+  const id = created.body._id;
+  // A forged "completed" while the lookup still runs: the worker reads it back and stores nothing.
+  const forged = await call("/callbacks/salesfinity", { method: "POST", origin: null, body: { _id: id, status: "completed", email: { email: "attacker@evil.example", type: "work" } } });
+  assert.equal(forged.body.confirmed, false);
+  const unknown = await call("/callbacks/salesfinity", { method: "POST", origin: null, body: { _id: "not-a-real-id", status: "completed" } });
+  assert.equal(unknown.body.confirmed, false);
+  await fetch(`${sandbox.url}/__sandbox/config`, { method: "POST", body: JSON.stringify({ speed: 20, taskMs: [2000, 12000] }) });
+
+  const state = await finished("salesfinity.email", id);
+  assert.equal(state.result.delivered[0].value, "ada-lovelace@work.example");
+  const real = await call("/callbacks/salesfinity", { method: "POST", origin: null, body: { _id: id, status: "completed" } });
+  assert.equal(real.body.confirmed, true);
+  assert.ok(!JSON.stringify(await call(`/tasks/salesfinity.email/${id}`)).includes("attacker"));
+});
