@@ -18,14 +18,16 @@ const state = {
 // ---- clients -------------------------------------------------------------------------------
 
 const providerOf = (kind) => (kind.startsWith("lensmor") ? "lensmor" : "salesfinity");
-const baseUrl = () => (state.mode === "sandbox" ? config.sandboxUrl : $("proxy-url").value.trim());
+/** The sandbox, or the edge proxy (examples/edge-worker), which serves each provider under its name. */
+const baseUrl = (kind = state.kind) =>
+  state.mode === "sandbox" ? config.sandboxUrl : `${$("proxy-url").value.trim().replace(/\/$/, "")}/${providerOf(kind)}`;
 
 /** A client for `kind`. In proxy mode there is no key here: the proxy adds it. */
 function client(kind = state.kind) {
   return new UnlockClient({
     provider: providerOf(kind),
     apiKey: state.mode === "sandbox" ? config.demoKey : undefined,
-    baseUrl: baseUrl(),
+    baseUrl: baseUrl(kind),
     polling: config.polling,
   });
 }
@@ -36,7 +38,7 @@ async function loadContacts() {
   $("event-id").textContent = config.eventId;
   const headers = state.mode === "sandbox" ? { authorization: `Bearer ${config.demoKey}` } : {};
   try {
-    const response = await fetch(`${baseUrl()}/external/events/${encodeURIComponent(config.eventId)}/personnel`, { headers });
+    const response = await fetch(`${baseUrl("lensmor.email")}/external/events/${encodeURIComponent(config.eventId)}/personnel`, { headers });
     if (!response.ok) throw new Error(`the contact list answered HTTP ${response.status}`);
     state.people = (await response.json()).items;
   } catch (error) {

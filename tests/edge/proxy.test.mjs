@@ -9,6 +9,8 @@ import { startSandbox } from "../../www/sandbox.mjs";
 import { installPackedPackage, root } from "../js/packed.mjs";
 import { startWorkerd } from "./workerd.mjs";
 import { UnlockClient } from "../../pkg/node.js";
+import { startDemo } from "../../scripts/demo.mjs";
+import { launchChromium } from "../browser/chromium.mjs";
 
 const LENSMOR_KEY = "uak_edge_secret_91ab";
 const SALESFINITY_KEY = "sf_edge_secret_77cd";
@@ -135,4 +137,40 @@ test("a forged Salesfinity callback is not trusted; a real one is confirmed by r
   const real = await call("/callbacks/salesfinity", { method: "POST", origin: null, body: { _id: id, status: "completed" } });
   assert.equal(real.body.confirmed, true);
   assert.ok(!JSON.stringify(await call(`/tasks/salesfinity.email/${id}`)).includes("attacker"));
+});
+
+test("the demo page's proxy mode: browser → worker → provider, with no key in the browser", async () => {
+  const demo = await startDemo({ port: 0, speed: 20, polling: { delaysMs: [200, 300, 500], jitter: 0 } });
+  const proxy = await startWorkerd({
+    app,
+    entry: join(root, "examples/edge-worker/worker.js"),
+    durableObjects: ["UnlockTasks"],
+    bindings: { LENSMOR_API_KEY: LENSMOR_KEY, ALLOWED_ORIGIN: new URL(demo.url).origin, LENSMOR_BASE_URL: demo.sandbox.url, POLL_DELAYS_MS: "[200, 300, 500]" },
+  });
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    const browserRequests = [];
+    page.on("request", (r) => r.url().startsWith(proxy.url) && browserRequests.push(r.headers()));
+    await page.goto(demo.url);
+    await page.waitForSelector("tr[data-id='789']");
+    await page.check("input[name=mode][value=proxy]");
+    await page.fill("#proxy-url", proxy.url);
+    await page.dispatchEvent("#proxy-url", "change");
+    await page.waitForSelector("tr[data-id='830'] input:not([disabled])");
+    await page.check("tr[data-id='830'] input");
+    await page.check("tr[data-id='831'] input");
+    await page.waitForFunction(() => document.getElementById("estimate").textContent === "30");
+    await page.click("#start");
+    await page.waitForFunction(() => document.getElementById("task-status").textContent.startsWith("Done"), null, { timeout: 30_000 });
+    assert.equal(await page.textContent("[data-outcome=delivered] dd"), "2");
+    assert.ok(browserRequests.length >= 4, "the page talked to the proxy");
+    assert.ok(browserRequests.every((h) => !h.authorization && !h["x-api-key"]), "the browser sent no key");
+    const upstream = (await (await fetch(`${demo.sandbox.url}/__sandbox/requests`)).json()).requests;
+    assert.ok(upstream.length > 0 && upstream.filter((r) => !r.path.startsWith("/external/events")).every((r) => r.hasKey), "the proxy added the key");
+  } finally {
+    await browser.close();
+    proxy.close();
+    await demo.close();
+  }
 });
