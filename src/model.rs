@@ -140,6 +140,29 @@ impl Snapshot {
     }
 }
 
+/// Adds `item` to `items`, or, when its id is already there, keeps the entry that says more:
+/// a settled outcome over a running one, the newer over the older otherwise.
+pub(crate) fn merge_item(items: &mut Vec<Item>, item: Item) {
+    match items.iter_mut().find(|known| known.id == item.id) {
+        Some(known) if known.state.is_settled() && !item.state.is_settled() => {}
+        Some(known) => *known = item,
+        None => items.push(item),
+    }
+}
+
+impl Snapshot {
+    /// Keeps what an earlier answer said where this one says less. Providers glitch: an item
+    /// missing from a later answer keeps its last known state, and a settled item (a delivered
+    /// email, a failure) never goes back to running. A contact once reported is never lost.
+    pub fn carry_over(&mut self, previous: &Snapshot) {
+        let mut items = previous.items.clone();
+        for item in std::mem::take(&mut self.items) {
+            merge_item(&mut items, item);
+        }
+        self.items = items;
+    }
+}
+
 /// A task's items sorted by outcome, with its price.
 ///
 /// Every item lands in exactly one list: a partial failure never looks like success, because

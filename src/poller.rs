@@ -253,8 +253,11 @@ impl Poller {
         self.next_poll_at.max(self.not_before.unwrap_or(0))
     }
 
-    fn on_snapshot(&mut self, now: Millis, snapshot: Snapshot) {
+    fn on_snapshot(&mut self, now: Millis, mut snapshot: Snapshot) {
         self.failures = 0;
+        if let Some(previous) = &self.last {
+            snapshot.carry_over(previous);
+        }
         self.note_unknown_statuses(&snapshot);
         if self.last.as_ref() != Some(&snapshot) {
             self.events.push_back(Event::Progress(snapshot.clone()));

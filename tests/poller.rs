@@ -601,3 +601,55 @@ impl With200 for HttpResponse {
         self
     }
 }
+
+#[test]
+fn an_item_missing_from_a_later_answer_keeps_its_last_state() {
+    let run = drive(lensmor_poller(None), T0, |i, _| {
+        Reply::Answer(match i {
+            1 => task(
+                "processing",
+                &[
+                    ("789", "unlocked", Some("jane@acme.example")),
+                    ("790", "processing", None),
+                ],
+            ),
+            // The provider forgets 789 and sends 790 twice.
+            2 => task(
+                "processing",
+                &[("790", "processing", None), ("790", "processing", None)],
+            ),
+            // 789 comes back as "processing" (a glitch) and 790 fails; a new 791 appears.
+            _ => task(
+                "completed",
+                &[
+                    ("789", "processing", None),
+                    ("790", "failed", None),
+                    ("791", "unlocked", Some("li@x.example")),
+                ],
+            ),
+        })
+    });
+    let result = run.outcome.unwrap();
+    let ids: Vec<&str> = result
+        .snapshot
+        .items
+        .iter()
+        .map(|i| i.id.as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        ["789", "790", "791"],
+        "every contact once seen is reported, once"
+    );
+    assert_eq!(
+        result
+            .summary
+            .delivered
+            .iter()
+            .map(|i| i.value.as_deref().unwrap())
+            .collect::<Vec<_>>(),
+        ["jane@acme.example", "li@x.example"]
+    );
+    assert_eq!(result.summary.failed.len(), 1);
+    assert_eq!(result.summary.credits, 30);
+}

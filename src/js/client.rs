@@ -115,9 +115,11 @@ impl Shared {
     }
 }
 
-/// Says what a failed create means for the money: it may have gone through.
+/// Says what a failed create means for the money: it may have gone through. That is so when
+/// no answer came (network), and also when the provider failed (5xx) or answered something
+/// unreadable (protocol): either can happen after the task was created.
 fn outcome_unknown(error: Error) -> Error {
-    if error.code != ErrorCode::Network {
+    if !matches!(error.code, ErrorCode::Network | ErrorCode::Server | ErrorCode::Protocol) {
         return error;
     }
     let mut error = error;

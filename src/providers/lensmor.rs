@@ -11,7 +11,7 @@ use super::{path_segment, Balance, Created, Endpoint};
 use crate::error::Error;
 use crate::http::{HttpRequest, HttpResponse, Method, Millis};
 use crate::kind::TaskKind;
-use crate::model::{Item, ItemState, Snapshot, TaskStatus};
+use crate::model::{self, Item, ItemState, Snapshot, TaskStatus};
 use crate::validate::Selection;
 
 /// The paths and value field of one Lensmor unlock kind.
@@ -122,7 +122,7 @@ pub(super) fn parse_task(
         let object = raw.as_object().ok_or_else(|| missing("item object"))?;
         let item = parse_item(object, route.value_field)
             .ok_or_else(|| missing("personnelId or status on an item"))?;
-        merge_item(&mut items, item);
+        model::merge_item(&mut items, item);
     }
     Ok(Snapshot {
         kind,
@@ -171,16 +171,6 @@ fn parse_item(object: &Object, value_field: &str) -> Option<Item> {
         // "15 credits per chargeable contact": an unlocked contact is one Lensmor charged.
         chargeable: provider_status == "unlocked",
     })
-}
-
-/// Adds `item`, or, when its id is already listed (a duplicated entry), keeps the entry that
-/// says more: a settled outcome over a running one, the later over the earlier otherwise.
-fn merge_item(items: &mut Vec<Item>, item: Item) {
-    match items.iter_mut().find(|known| known.id == item.id) {
-        Some(known) if known.state.is_settled() && !item.state.is_settled() => {}
-        Some(known) => *known = item,
-        None => items.push(item),
-    }
 }
 
 pub(super) fn balance(endpoint: &Endpoint) -> HttpRequest {
