@@ -107,7 +107,8 @@ impl Shared {
             .await
             .map_err(outcome_unknown)?;
         let created_at = io::now();
-        let created = providers::parse_created(kind, &response, created_at)?;
+        let created =
+            providers::parse_created(kind, &response, created_at).map_err(outcome_unknown)?;
         let token = self.token_for(&created, created_at)?;
         let view = json_view::started(&created, token.as_deref(), created_at, selection, false);
         let task_key = created.task_id.as_ref().map(|id| task_key(kind, id));
@@ -116,10 +117,10 @@ impl Shared {
 }
 
 /// Says what a failed create means for the money: it may have gone through. That is so when
-/// no answer came (network), and also when the provider failed (5xx) or answered something
-/// unreadable (protocol): either can happen after the task was created.
+/// no answer came (network), and also when the provider failed (5xx), which can happen after
+/// the task was created. (An accepted answer without a task id says so in its own words.)
 fn outcome_unknown(error: Error) -> Error {
-    if !matches!(error.code, ErrorCode::Network | ErrorCode::Server | ErrorCode::Protocol) {
+    if !matches!(error.code, ErrorCode::Network | ErrorCode::Server) {
         return error;
     }
     let mut error = error;
