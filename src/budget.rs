@@ -5,8 +5,11 @@
 //! client asks the budget first; the budget says "now" or "at this instant".
 //!
 //! The window slides: no 60-second interval ever holds more than `limit` requests, which also
-//! keeps every fixed window the provider may count in under the limit. What the provider
-//! reports (`X-RateLimit-Remaining: 0`, a 429's `Retry-After`) closes the budget until it says.
+//! keeps every fixed window the provider may count in under the limit. A request stays in the
+//! window from when it is sent until a window after its answer arrived: the provider counted it
+//! at some instant in between, and counting it from the send time alone let a burst overflow
+//! the provider's window by the network's latency. What the provider reports
+//! (`X-RateLimit-Remaining: 0`, a 429's `Retry-After`) closes the budget until it says.
 
 use std::collections::VecDeque;
 
@@ -21,8 +24,9 @@ pub const DEFAULT_WINDOW_MS: u64 = 60_000;
 pub struct RateBudget {
     limit: u32,
     window_ms: u64,
-    /// Send times within the last window, oldest first.
-    sent: VecDeque<Millis>,
+    /// Requests still in the window: (ticket, when it last counted: sent, then answered).
+    sent: VecDeque<(u64, Millis)>,
+    next_ticket: u64,
     /// The provider said: nothing before this.
     closed_until: Millis,
 }
@@ -39,6 +43,7 @@ impl RateBudget {
             limit: limit.max(1),
             window_ms: window_ms.max(1),
             sent: VecDeque::new(),
+            next_ticket: 0,
             closed_until: 0,
         }
     }
@@ -49,23 +54,36 @@ impl RateBudget {
         let window_free = if self.sent.len() < self.limit as usize {
             now
         } else {
-            // The oldest request leaves the window at `oldest + window`.
+            // The first request to leave the window frees a place.
+            let window = self.window_ms;
             self.sent
-                .front()
-                .map_or(now, |oldest| oldest + self.window_ms)
+                .iter()
+                .map(|(_, at)| at + window)
+                .min()
+                .unwrap_or(now)
         };
         window_free.max(self.closed_until).max(now)
     }
 
     /// Takes one request from the budget if one is free at `now`; otherwise says when to ask
-    /// again.
-    pub fn try_acquire(&mut self, now: Millis) -> Result<(), Millis> {
+    /// again. Hand the ticket back to [`RateBudget::settle`] when the request ends.
+    pub fn try_acquire(&mut self, now: Millis) -> Result<Ticket, Millis> {
         let at = self.ready_at(now);
         if at > now {
             return Err(at);
         }
-        self.sent.push_back(now);
-        Ok(())
+        let ticket = self.next_ticket;
+        self.next_ticket += 1;
+        self.sent.push_back((ticket, now));
+        Ok(Ticket(ticket))
+    }
+
+    /// The request of `ticket` ended at `now` (answered or failed): it stays in the window
+    /// until `now + window`, since the provider may have counted it as late as this.
+    pub fn settle(&mut self, ticket: Ticket, now: Millis) {
+        if let Some(entry) = self.sent.iter_mut().find(|(t, _)| *t == ticket.0) {
+            entry.1 = entry.1.max(now);
+        }
     }
 
     /// Learns from a response: a 429's `Retry-After`, or the window the provider reports.
@@ -88,11 +106,15 @@ impl RateBudget {
     }
 
     fn forget_before(&mut self, now: Millis) {
-        while self.sent.front().is_some_and(|t| t + self.window_ms <= now) {
-            self.sent.pop_front();
-        }
+        let window = self.window_ms;
+        self.sent.retain(|(_, at)| at + window > now);
     }
 }
+
+/// One request taken from a [`RateBudget`].
+#[derive(Debug)]
+#[must_use = "settle the ticket when the request ends"]
+pub struct Ticket(u64);
 
 #[cfg(test)]
 mod tests {
@@ -106,7 +128,10 @@ mod tests {
         // 1,000 requests as fast as the budget allows.
         while sent.len() < 1_000 {
             match budget.try_acquire(now) {
-                Ok(()) => sent.push(now),
+                Ok(ticket) => {
+                    budget.settle(ticket, now);
+                    sent.push(now);
+                }
                 Err(at) => {
                     assert!(at > now);
                     now = at;
@@ -135,7 +160,19 @@ mod tests {
             &HttpResponse::new(429, "").with_header("retry-after", "30"),
         );
         assert_eq!(budget.ready_at(1_000), 31_000);
-        assert_eq!(budget.try_acquire(31_000), Ok(()));
+        assert!(budget.try_acquire(31_000).is_ok());
+    }
+
+    #[test]
+    fn a_request_counts_until_a_window_after_its_answer() {
+        let mut budget = RateBudget::new(2, 1_000);
+        let a = budget.try_acquire(0).unwrap();
+        let b = budget.try_acquire(0).unwrap();
+        // Slow answers: the provider may have counted them as late as 300 ms.
+        budget.settle(a, 300);
+        budget.settle(b, 250);
+        assert_eq!(budget.try_acquire(1_000).unwrap_err(), 1_250);
+        assert!(budget.try_acquire(1_250).is_ok());
     }
 
     #[test]

@@ -150,11 +150,19 @@ impl Enrichment {
     }
 }
 
-/// A task id to poll: non-empty, bounded, no control characters. It is percent-encoded into
-/// the path later, so `/`, `..` and `%` are harmless here.
+/// A task id to poll: non-empty, bounded, no control characters, not `.` or `..`. It is
+/// percent-encoded into one path segment later, so `/` and `%` are harmless; `.` and `..` are
+/// not, because URL parsers resolve them (even encoded as `%2E%2E`) as "this" and "parent"
+/// directory, and no provider issues such ids.
 pub fn task_id(id: &str) -> Result<String, Error> {
     if id.is_empty() {
         return Err(Error::validation("taskId", "taskId is empty."));
+    }
+    if id == "." || id == ".." {
+        return Err(Error::validation(
+            "taskId",
+            "taskId cannot be \".\" or \"..\".",
+        ));
     }
     if id.len() > MAX_TASK_ID_BYTES {
         return Err(Error::validation(
@@ -500,6 +508,9 @@ mod tests {
     fn task_ids() {
         assert_eq!(task_id("../321 %2F é").unwrap(), "../321 %2F é");
         assert_eq!(field_of(task_id("")), "taskId");
+        assert_eq!(field_of(task_id("..")), "taskId");
+        assert_eq!(field_of(task_id(".")), "taskId");
+        assert!(task_id("...").is_ok());
         assert_eq!(field_of(task_id("1\n2")), "taskId");
         assert_eq!(field_of(task_id(&"9".repeat(257))), "taskId");
     }

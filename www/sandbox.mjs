@@ -199,7 +199,13 @@ async function applyFault(fault, req, res) {
     case "body": // a raw body with a status, e.g. an ApiError inside a 200
       send(res, fault.status ?? 200, fault.body, fault.headers ?? {});
       return true;
+    case "huge": // a body far over any documented answer (the client must refuse it unread)
+      res.writeHead(200, { "content-type": "application/json", ...CORS });
+      res.end(`{"taskId":"321","pad":"${"x".repeat(5 * 1024 * 1024)}"}`);
+      return true;
     case "delay": // only slows the real answer down
+    case "drop-items": // handled by the route: the answer leaves an item out
+    case "dup-items": // handled by the route: the answer lists every item twice
       return false;
     default:
       return false;
@@ -216,6 +222,7 @@ async function handle(state, req, res) {
   const key = keyOf(req, provider);
   state.requests.push({ at: Date.now(), method: req.method, path, provider, hasKey: Boolean(key), body: null });
   const record = state.requests[state.requests.length - 1];
+  res.on("finish", () => (record.status = res.statusCode));
 
   const fault = takeFault(state, req.method, path);
   if (fault && (await applyFault(fault, req, res))) return;
@@ -365,7 +372,8 @@ function pollUnlock(state, key, id, channel, res, reply, fault) {
   const anyRunning = items.some((i) => i.status === "processing");
   let taskStatus = settled ? "completed" : anyRunning ? "processing" : "pending";
   if (fault?.kind === "unknown-status") taskStatus = fault.status ?? "queued_v2";
-  return reply(200, { taskId: id, taskStatus, items });
+  const answered = fault?.kind === "drop-items" ? items.slice(1) : fault?.kind === "dup-items" ? [...items, ...items] : items;
+  return reply(200, { taskId: id, taskStatus, items: answered });
 }
 
 const LINKEDIN = /^https:\/\/(www\.)?linkedin\.com\/in\/([^/?#]+)\/?$/;

@@ -53,17 +53,21 @@ impl Shared {
         request: &HttpRequest,
         signal: Option<&AbortSignal>,
     ) -> Result<HttpResponse, Error> {
-        loop {
+        let ticket = loop {
             let now = io::now();
             let acquired = self.budget.borrow_mut().try_acquire(now);
             match acquired {
-                Ok(()) => break,
+                Ok(ticket) => break ticket,
                 Err(at) => io::sleep_until(at, signal).await?,
             }
+        };
+        let outcome = io::send(request, signal, self.request_timeout_ms).await;
+        let mut budget = self.budget.borrow_mut();
+        budget.settle(ticket, io::now());
+        if let Ok(response) = &outcome {
+            budget.observe(io::now(), response);
         }
-        let response = io::send(request, signal, self.request_timeout_ms).await?;
-        self.budget.borrow_mut().observe(io::now(), &response);
-        Ok(response)
+        outcome
     }
 
     /// A task reached its end: a new start of the same selection creates a new task.

@@ -172,14 +172,10 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'~');
 
-/// Percent-encodes an id for use as one path segment. `.` and `..` are encoded too: left bare,
-/// a URL parser would resolve them as "this" and "parent" directory.
+/// Percent-encodes an id for use as one path segment. (`.` and `..`, which URL parsers resolve
+/// even when encoded, are refused earlier as task ids.)
 fn path_segment(id: &str) -> String {
-    match id {
-        "." => "%2E".into(),
-        ".." => "%2E%2E".into(),
-        _ => utf8_percent_encode(id, SEGMENT).to_string(),
-    }
+    utf8_percent_encode(id, SEGMENT).to_string()
 }
 
 /// The request that starts a Lensmor unlock of `kind` for `selection`.
@@ -294,7 +290,6 @@ mod tests {
         assert_eq!(path_segment("321"), "321");
         assert_eq!(path_segment("phone_321"), "phone_321");
         assert_eq!(path_segment("../admin"), "..%2Fadmin");
-        assert_eq!(path_segment(".."), "%2E%2E");
         assert_eq!(path_segment("a b%2F?#é"), "a%20b%252F%3F%23%C3%A9");
     }
 
