@@ -17,7 +17,9 @@ fn kind() -> impl Strategy<Value = TaskKind> {
 
 /// Task ids as the validator accepts them: 1..=256 bytes, no control characters, not `.`/`..`.
 fn task_id() -> impl Strategy<Value = String> {
-    "[^\\p{Cc}]{1,64}".prop_filter("a valid task id", |s| s.len() <= 256 && s != "." && s != "..")
+    "[^\\p{Cc}]{1,64}".prop_filter("a valid task id", |s| {
+        s.len() <= 256 && s != "." && s != ".."
+    })
 }
 
 /// JSON-ish text: real task bodies mutated, and arbitrary strings.
