@@ -10,6 +10,12 @@ bash scripts/setup.sh --browser
 echo "== native: cargo test"
 cargo test --quiet
 
+# The properties again with many more generated inputs (the fuzzing row of RELIABILITY.md).
+CASES=5000
+echo "== fuzz: tests/properties.rs with PROPTEST_CASES=$CASES"
+PROPTEST_CASES=$CASES cargo test --quiet --test properties
+echo "fuzz: $(grep -c '^    fn ' tests/properties.rs) properties x $CASES generated inputs each, no panic"
+
 echo "== wasm: wasm-bindgen-test in Node and headless Chromium"
 node scripts/wasm-tests.mjs
 
