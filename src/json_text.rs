@@ -43,17 +43,19 @@ mod host {
     }
 
     /// A parsed JS value as a `Value`. Functions, symbols and `undefined` read as `null`.
+    /// Checks go from the most to the least common kind of value in provider answers, since
+    /// each check is a call into JS.
     pub(crate) fn from_js(js: &JsValue) -> Value {
-        if let Some(b) = js.as_bool() {
-            Value::Bool(b)
+        if let Some(s) = js.as_string() {
+            Value::String(s)
         } else if let Some(n) = js.as_f64() {
             if n.fract() == 0.0 && n.abs() < MAX_SAFE {
                 Value::from(n as i64)
             } else {
                 Number::from_f64(n).map_or(Value::Null, Value::Number)
             }
-        } else if let Some(s) = js.as_string() {
-            Value::String(s)
+        } else if let Some(b) = js.as_bool() {
+            Value::Bool(b)
         } else if Array::is_array(js) {
             Value::Array(Array::from(js).iter().map(|v| from_js(&v)).collect())
         } else if js.is_object() && !js.is_function() {
@@ -71,8 +73,9 @@ mod host {
         }
     }
 
-    /// A `Value` as a plain JS value. Keys are set as own data properties, so a key named
-    /// `__proto__` stays data and never changes an object's prototype.
+    /// A `Value` as a plain JS value. Keys become own data properties: a plain set for ordinary
+    /// keys (one call each), a property definition for `__proto__`, which a set would turn into
+    /// a change of the object's prototype.
     pub(crate) fn to_js(value: &Value) -> JsValue {
         match value {
             Value::Null => JsValue::NULL,
@@ -83,12 +86,16 @@ mod host {
             Value::Object(map) => {
                 let object = Object::new();
                 for (key, value) in map {
-                    let descriptor = Object::new();
-                    let _ = Reflect::set(&descriptor, &"value".into(), &to_js(value));
-                    let _ = Reflect::set(&descriptor, &"enumerable".into(), &JsValue::TRUE);
-                    let _ = Reflect::set(&descriptor, &"writable".into(), &JsValue::TRUE);
-                    let _ = Reflect::set(&descriptor, &"configurable".into(), &JsValue::TRUE);
-                    Object::define_property(&object, &key.into(), &descriptor);
+                    if key == "__proto__" {
+                        let descriptor = Object::new();
+                        let _ = Reflect::set(&descriptor, &"value".into(), &to_js(value));
+                        let _ = Reflect::set(&descriptor, &"enumerable".into(), &JsValue::TRUE);
+                        let _ = Reflect::set(&descriptor, &"writable".into(), &JsValue::TRUE);
+                        let _ = Reflect::set(&descriptor, &"configurable".into(), &JsValue::TRUE);
+                        Object::define_property(&object, &key.into(), &descriptor);
+                    } else {
+                        let _ = Reflect::set(&object, &key.into(), &to_js(value));
+                    }
                 }
                 object.into()
             }

@@ -70,3 +70,21 @@ pub fn token_for(
         .map(|t| t.encode())
         .map_err(|e| to_js_error(&e, None))
 }
+
+/// Reads a provider's task answer you already hold (your own fetch, a callback body) into the
+/// package's `Snapshot`, exactly as polling would. Throws an `UnlockError` for an error answer.
+#[wasm_bindgen(js_name = parseTaskResponse, unchecked_return_type = "Snapshot")]
+pub fn parse_task_response(
+    #[wasm_bindgen(unchecked_param_type = "TaskKind")] kind: &str,
+    task_id: &str,
+    status: u16,
+    body: &str,
+) -> Result<JsValue, JsValue> {
+    let kind = TaskKind::parse(kind)
+        .ok_or_else(|| Error::validation("kind", "kind must be a task kind such as \"lensmor.email\"."))
+        .map_err(|e| to_js_error(&e, None))?;
+    let response = crate::http::HttpResponse::new(status, body);
+    crate::providers::parse_task(kind, task_id, &response, io::now())
+        .map(|s| to_js(&json_view::snapshot(&s)))
+        .map_err(|e| to_js_error(&e, None))
+}
