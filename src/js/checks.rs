@@ -81,7 +81,12 @@ pub fn parse_task_response(
     body: &str,
 ) -> Result<JsValue, JsValue> {
     let kind = TaskKind::parse(kind)
-        .ok_or_else(|| Error::validation("kind", "kind must be a task kind such as \"lensmor.email\"."))
+        .ok_or_else(|| {
+            Error::validation(
+                "kind",
+                "kind must be a task kind such as \"lensmor.email\".",
+            )
+        })
         .map_err(|e| to_js_error(&e, None))?;
     let response = crate::http::HttpResponse::new(status, body);
     crate::providers::parse_task(kind, task_id, &response, io::now())
