@@ -168,7 +168,7 @@ async function polling() {
   const window = 60_000 / speed; // Lensmor's 120 a minute, scaled alike
   console.log(`\n4. Polling efficiency (sandbox at ${speed}× speed: tasks finish 2-12 s after creation, schedule 3/5/10/20 s, 120 requests a minute per key, all scaled; times below are in real-speed seconds)`);
   const pkg = await import(join(root, "pkg/node.js"));
-  const rows = [["client", "tasks", "polls/task", "minimum", "finish→known p50", "p99", "429s", "heap/task", "CPU/poll"]];
+  const rows = [["client", "tasks", "started", "polls/task", "minimum", "finish→known p50", "p99", "429s", "heap/task", "CPU/poll"]];
   for (const [label, n] of [["unlock-tasks", 1], ["unlock-tasks", 100], ["unlock-tasks", 1000], ["plain JS", 100], ["plain JS", 1000]]) {
     const sandbox = await startSandbox({ speed, rateLimit: 120, rateWindowMs: window, taskMs: [2000, 12000] });
     try {
@@ -180,7 +180,7 @@ async function polling() {
       const cpu0 = process.cpuUsage();
       const known = new Map();
       const started = await Promise.all(Array.from({ length: n }, async (_, i) => {
-        const input = { linkedinUrl: `linkedin.com/in/bench-${i}`, type: "work" };
+        const input = { linkedinUrl: `https://www.linkedin.com/in/bench-${i}`, type: "work" };
         return label === "plain JS" ? client.start("salesfinity.email", input).catch(() => null) : client.enrichEmail(input);
       }));
       const heapPerTask = (process.memoryUsage().heapUsed - heap0) / n;
@@ -196,7 +196,7 @@ async function polling() {
       const minimum = tasks.reduce((sum, t) => sum + minimumPolls(delays, t.settleAt - t.startAt + 2000 / 3 / speed), 0) / Math.max(1, tasks.length);
       const lag = tasks.filter((t) => known.has(t.id)).map((t) => (known.get(t.id) - t.settleAt) * speed / 1000);
       rows.push([
-        label, n, (polls.length / Math.max(1, tasks.length)).toFixed(2), minimum.toFixed(2),
+        label, n, started.filter(Boolean).length, (polls.length / Math.max(1, tasks.length)).toFixed(2), minimum.toFixed(2),
         `${median(lag).toFixed(1)} s`, `${pct(lag, 0.99).toFixed(1)} s`,
         log.filter((r) => r.status === 429).length, kb(heapPerTask),
         `${((cpu.user + cpu.system) / Math.max(1, polls.length)).toFixed(0)} µs`,
@@ -206,7 +206,8 @@ async function polling() {
     }
   }
   table(rows);
-  console.log("  (minimum: polls the schedule needs for each task's finish time with no rate limit; finish→known: from the provider finishing to the caller's promise resolving; CPU/poll includes the sandbox, which runs in this process)");
+  console.log("  (started: creates that succeeded; minimum: polls the schedule needs for each task's finish time with no rate limit;");
+  console.log("   finish→known: from the provider finishing to the caller's promise resolving; CPU/poll includes the sandbox, which runs in this process)");
 }
 
 // ---- 5. edge step ------------------------------------------------------------------------------
