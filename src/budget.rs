@@ -99,12 +99,6 @@ impl RateBudget {
         }
     }
 
-    /// Requests counted in the current window.
-    pub fn in_window(&mut self, now: Millis) -> usize {
-        self.forget_before(now);
-        self.sent.len()
-    }
-
     fn forget_before(&mut self, now: Millis) {
         let window = self.window_ms;
         self.sent.retain(|(_, at)| at + window > now);

@@ -170,11 +170,6 @@ impl Error {
         self
     }
 
-    pub fn with_retry_after(mut self, retry_after_ms: Option<u64>) -> Error {
-        self.retry_after_ms = retry_after_ms.or(self.retry_after_ms);
-        self
-    }
-
     /// Puts `context` (what was being done) in front of the message.
     pub fn context(mut self, context: &str) -> Error {
         self.message = format!("{context}: {}", self.message);

@@ -51,6 +51,16 @@ pub fn check_enrich_input(
         .map_err(|e| to_js_error(&e, None))
 }
 
+/// A kind name from JavaScript, or a `validation` error naming the field.
+fn kind_named(name: &str) -> Result<TaskKind, Error> {
+    TaskKind::parse(name).ok_or_else(|| {
+        Error::validation(
+            "kind",
+            "kind must be a task kind such as \"lensmor.email\".",
+        )
+    })
+}
+
 /// A token for a task known only by its id (a Salesfinity callback, a task started elsewhere),
 /// due for a poll now.
 #[wasm_bindgen(js_name = tokenFor)]
@@ -58,14 +68,7 @@ pub fn token_for(
     #[wasm_bindgen(unchecked_param_type = "TaskKind")] kind: &str,
     task_id: &str,
 ) -> Result<String, JsValue> {
-    let kind = TaskKind::parse(kind)
-        .ok_or_else(|| {
-            Error::validation(
-                "kind",
-                "kind must be a task kind such as \"lensmor.email\".",
-            )
-        })
-        .map_err(|e| to_js_error(&e, None))?;
+    let kind = kind_named(kind).map_err(|e| to_js_error(&e, None))?;
     ResumeToken::new(kind, task_id, io::now(), 0)
         .map(|t| t.encode())
         .map_err(|e| to_js_error(&e, None))
@@ -80,14 +83,7 @@ pub fn parse_task_response(
     status: u16,
     body: &str,
 ) -> Result<JsValue, JsValue> {
-    let kind = TaskKind::parse(kind)
-        .ok_or_else(|| {
-            Error::validation(
-                "kind",
-                "kind must be a task kind such as \"lensmor.email\".",
-            )
-        })
-        .map_err(|e| to_js_error(&e, None))?;
+    let kind = kind_named(kind).map_err(|e| to_js_error(&e, None))?;
     let response = crate::http::HttpResponse::new(status, body);
     crate::providers::parse_task(kind, task_id, &response, io::now())
         .map(|s| to_js(&json_view::snapshot(&s)))

@@ -3,7 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startSandbox } from "../../www/sandbox.mjs";
-import { UnlockClient, UnlockError } from "../../pkg/node.js";
+import { UnlockClient, UnlockError, parseTaskResponse } from "../../pkg/node.js";
 
 const KEY = "uak_node_secret_7f3a";
 const FAST = { delaysMs: [40, 60, 100, 150], jitter: 0 };
@@ -347,4 +347,15 @@ test("one client's budget keeps many tasks under the provider's rate limit", asy
   } finally {
     await limited.close();
   }
+});
+
+test("parseTaskResponse reads an answer already in hand, as polling would", () => {
+  const body = '{"taskId":"321","taskStatus":"completed","items":[{"personnelId":"789","status":"unlocked","email":"jane@acme.example"},{"personnelId":"790","status":"unlocked","email":null}]}';
+  const snapshot = parseTaskResponse("lensmor.email", "321", 200, body);
+  assert.deepEqual(snapshot.items.map((i) => i.status), ["delivered", "no-value"]);
+  assert.equal(snapshot.done, true);
+  const error = (() => { try { parseTaskResponse("lensmor.email", "321", 404, '{"code":404,"message":"gone","errorKey":"TASK_NOT_FOUND","traceId":"t1"}'); } catch (e) { return e; } })();
+  assert.ok(error instanceof UnlockError);
+  assert.deepEqual([error.code, error.traceId], ["not_found", "t1"]);
+  assert.throws(() => parseTaskResponse("hubspot.email", "1", 200, "{}"), (e) => e.field === "kind");
 });
