@@ -2,14 +2,15 @@
 //   1 size  2 start-up  3 per-response cost  4 polling efficiency  5 edge step
 // BENCHMARKS.md records a run, with the machine and the date.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
+import { cpus } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { root } from "../tests/js/packed.mjs";
 import { startSandbox } from "../www/sandbox.mjs";
 import { launchChromium } from "../tests/browser/chromium.mjs";
+import { serveStatic } from "../tests/browser/static.mjs";
 import { PlainPoller, normalize } from "./baselines/plain-poller.js";
 
 const only = process.argv[2];
@@ -26,14 +27,8 @@ console.log(`unlock-tasks benchmarks · ${new Date().toISOString().slice(0, 10)}
 
 // ---- 1. size ---------------------------------------------------------------------------------
 async function bundled(source) {
-  const dir = mkdtempSync(join(tmpdir(), "bench-size-"));
-  try {
-    writeFileSync(join(dir, "entry.js"), source);
-    const out = await build({ stdin: { contents: source, resolveDir: root, loader: "js" }, bundle: true, minify: true, format: "esm", platform: "browser", write: false, external: ["*.wasm"], logLevel: "silent" });
-    return Buffer.from(out.outputFiles[0].contents);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const out = await build({ stdin: { contents: source, resolveDir: root, loader: "js" }, bundle: true, minify: true, format: "esm", platform: "browser", write: false, external: ["*.wasm"], logLevel: "silent" });
+  return Buffer.from(out.outputFiles[0].contents);
 }
 
 async function size() {
@@ -71,7 +66,7 @@ async function startup() {
   const runs = (f) => Array.from({ length: 15 }, f);
   const wasmNode = runs(() => nodeRun(join(root, "pkg/node.js"), `new m.UnlockClient({ provider: "lensmor" })`));
   const plainNode = runs(() => nodeRun(join(root, "bench/baselines/plain-poller.js"), `new m.PlainPoller({ provider: "lensmor" })`));
-  const site = await serve(root);
+  const site = await serveStatic(root);
   const browser = await launchChromium();
   const inPage = async (module, make) => {
     const context = await browser.newContext();
@@ -98,22 +93,6 @@ async function startup() {
     ["Node", `${median(wasmNode).toFixed(1)} ms`, `${median(plainNode).toFixed(1)} ms`, `${(median(wasmNode) / median(plainNode)).toFixed(1)}×`],
     ["Chromium (loopback, no cache)", `${median(wasmPage).toFixed(1)} ms`, `${median(plainPage).toFixed(1)} ms`, `${(median(wasmPage) / median(plainPage)).toFixed(1)}×`],
   ]);
-}
-
-async function serve(dir) {
-  const { createServer } = await import("node:http");
-  const types = { ".js": "text/javascript", ".wasm": "application/wasm", ".html": "text/html" };
-  const server = createServer((req, res) => {
-    try {
-      const path = new URL(req.url, "http://x").pathname;
-      const body = path === "/bench/blank.html" ? "<!doctype html><title>bench</title>" : readFileSync(join(dir, path));
-      res.writeHead(200, { "content-type": types[path.slice(path.lastIndexOf("."))] ?? "text/plain", "cache-control": "no-store" }).end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) };
 }
 
 // ---- 3. per-response cost ----------------------------------------------------------------------

@@ -21,7 +21,7 @@ use crate::error::{Error, ErrorCode};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::json_view;
 use crate::kind::{Provider, TaskKind};
-use crate::poller::Poller;
+use crate::poller::{Action, Poller};
 use crate::providers::{self, CallSource, Created, Endpoint};
 use crate::schedule::{PollingConfig, Schedule, DEFAULT_DELAYS_MS, DEFAULT_MAX_FAILURES};
 use crate::token::ResumeToken;
@@ -478,7 +478,7 @@ impl Shared {
         let mut poller =
             Poller::resume(self.endpoint.clone(), config, token, now).map_err(|e| fail(e, None))?;
         poller.expedite(now);
-        if let crate::poller::Action::Send(request) = poller.next_action(now) {
+        if let Action::Send(request) = poller.next_action(now) {
             match self.request(&request, None).await {
                 Ok(response) => poller.on_response(io::now(), &response),
                 Err(error) => poller.on_failure(io::now(), error),
@@ -492,18 +492,18 @@ impl Shared {
         let set =
             |name: &str, value: JsValue| Reflect::set(&step, &name.into(), &value).map(|_| ());
         match poller.next_action(io::now()) {
-            crate::poller::Action::Done(result) => {
+            Action::Done(result) => {
                 self.forget_task(&task_key(result.snapshot.kind, poller.task_id()));
                 set("done", true.into())?;
                 set("result", to_js(&json_view::result(&result)))?;
                 set("nextPollAt", JsValue::NULL)?;
             }
-            crate::poller::Action::WaitUntil(at) => {
+            Action::WaitUntil(at) => {
                 set("done", false.into())?;
                 set("nextPollAt", (at as f64).into())?;
             }
-            crate::poller::Action::Failed(error) => return Err(fail(error, Some(&encoded))),
-            crate::poller::Action::Send(_) | crate::poller::Action::AwaitResponse => {
+            Action::Failed(error) => return Err(fail(error, Some(&encoded))),
+            Action::Send(_) | Action::AwaitResponse => {
                 return Err(fail(
                     Error::protocol("internal: poll step out of order"),
                     Some(&encoded),

@@ -2,32 +2,14 @@
 // loaded as a plain ES module with no bundler, and bundled into an app by esbuild.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import http from "node:http";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { extname, join, normalize } from "node:path";
+import { join } from "node:path";
 import { build } from "esbuild";
 import { launchChromium } from "./chromium.mjs";
+import { serveStatic } from "./static.mjs";
 import { startSandbox } from "../../www/sandbox.mjs";
 import { installPackedPackage, root } from "../js/packed.mjs";
-
-const TYPES = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".css": "text/css", ".png": "image/png" };
-
-/** Serves files under `dir` on 127.0.0.1 (port 0). */
-async function serveStatic(dir) {
-  const server = http.createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname)).replace(/^(\.\.[/\\])+/, "");
-    try {
-      const body = readFileSync(join(dir, path));
-      res.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream" });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end("not found");
-    }
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) };
-}
 
 let sandbox, site, browser, bundleDir, app;
 
