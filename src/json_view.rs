@@ -212,6 +212,7 @@ mod tests {
                 },
             ],
             external_id: None,
+            anomalies: Vec::new(),
         }
     }
 

@@ -19,6 +19,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod budget;
+pub mod contacts;
 pub mod error;
 mod hash;
 pub mod http;
@@ -35,12 +36,13 @@ pub mod token;
 pub mod validate;
 
 pub use budget::RateBudget;
+pub use contacts::{Contact, ContactPage, ContactQuery, UnlockState};
 pub use error::{Error, ErrorCode};
 pub use http::{HttpRequest, HttpResponse, Method, Millis};
 pub use kind::{Provider, TaskKind};
-pub use model::{Item, ItemState, Snapshot, Summary, TaskResult, TaskStatus};
-pub use poller::{Action, Event, Poller};
-pub use providers::{Balance, CallSource, Created, Endpoint, Precheck};
+pub use model::{Anomaly, Item, ItemState, Snapshot, Summary, TaskResult, TaskStatus};
+pub use poller::{Action, Event, Poller, Step};
+pub use providers::{Balance, CallSource, Created, Endpoint, Precheck, SkipReason, Skipped};
 pub use schedule::{PollingConfig, Schedule};
 pub use token::ResumeToken;
 pub use validate::{EmailType, Enrichment, Selection};

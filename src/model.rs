@@ -70,6 +70,20 @@ impl ItemState {
         }
     }
 
+    /// How much a caller keeps of this outcome: a delivered value is worth most, then "unlocked
+    /// without a value", then "nothing to find", then a failure; a running or unknown state is
+    /// worth nothing yet. Merging keeps the higher rank, so a delivered email is never replaced
+    /// by a failure the provider reports for the same contact, in the same answer or a later one.
+    fn rank(self) -> u8 {
+        match self {
+            ItemState::Delivered => 4,
+            ItemState::NoValue => 3,
+            ItemState::NotFound => 2,
+            ItemState::Failed => 1,
+            ItemState::Pending | ItemState::Processing | ItemState::Unknown => 0,
+        }
+    }
+
     /// Whether this item has its final outcome.
     pub fn is_settled(self) -> bool {
         match self {
@@ -110,6 +124,21 @@ pub struct Snapshot {
     pub items: Vec<Item>,
     /// Salesfinity: the `external_id` given when the request was created.
     pub external_id: Option<String>,
+    /// What was odd about the last answer (an item without an id, an id listed twice). The
+    /// rest of the answer was read; these say what could not be taken at face value.
+    pub anomalies: Vec<Anomaly>,
+}
+
+/// Something odd in one answer that did not stop the rest of it from being read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Anomaly {
+    /// The item at this index of `items` has no usable id (absent, empty, or not a string or
+    /// integer), so it cannot be matched to a contact. It is left out of `items`.
+    ItemWithoutId { index: usize },
+    /// The item at this index of `items` has no status word. It is left out of `items`.
+    ItemWithoutStatus { index: usize, id: String },
+    /// This id appeared more than once in one answer; the entry that says most was kept.
+    RepeatedId { id: String },
 }
 
 impl Snapshot {
@@ -141,19 +170,28 @@ impl Snapshot {
 }
 
 /// Adds `item` to `items`, or, when its id is already there, keeps the entry that says more:
-/// a settled outcome over a running one, the newer over the older otherwise.
-pub(crate) fn merge_item(items: &mut Vec<Item>, item: Item) {
+/// a settled outcome over a running one, a better outcome over a worse one ([`ItemState`]'s
+/// rank), the newer over the older otherwise. Returns whether the id was already there.
+pub(crate) fn merge_item(items: &mut Vec<Item>, item: Item) -> bool {
     match items.iter_mut().find(|known| known.id == item.id) {
-        Some(known) if known.state.is_settled() && !item.state.is_settled() => {}
-        Some(known) => *known = item,
-        None => items.push(item),
+        Some(known) => {
+            if item.state.rank() >= known.state.rank() {
+                *known = item;
+            }
+            true
+        }
+        None => {
+            items.push(item);
+            false
+        }
     }
 }
 
 impl Snapshot {
     /// Keeps what an earlier answer said where this one says less. Providers glitch: an item
-    /// missing from a later answer keeps its last known state, and a settled item (a delivered
-    /// email, a failure) never goes back to running. A contact once reported is never lost.
+    /// missing from a later answer keeps its last known state, a settled item (a delivered
+    /// email, a failure) never goes back to running, and a delivered value is never replaced by
+    /// a worse outcome. A contact once reported is never lost.
     pub fn carry_over(&mut self, previous: &Snapshot) {
         let mut items = previous.items.clone();
         for item in std::mem::take(&mut self.items) {
@@ -225,6 +263,7 @@ mod tests {
                 item("d", ItemState::Processing, false),
             ],
             external_id: None,
+            anomalies: Vec::new(),
         };
         let s = snapshot.summary();
         assert_eq!(s.delivered.len(), 1);
@@ -233,5 +272,27 @@ mod tests {
         assert_eq!(s.unresolved.len(), 1);
         assert_eq!(s.credits, 300);
         assert!(snapshot.done());
+    }
+
+    #[test]
+    fn merging_never_trades_an_outcome_for_a_worse_one() {
+        let mut items = vec![item("a", ItemState::Delivered, true)];
+        for worse in [ItemState::Failed, ItemState::NoValue, ItemState::Processing] {
+            assert!(merge_item(&mut items, item("a", worse, false)));
+            assert_eq!(items[0].state, ItemState::Delivered, "{worse:?}");
+        }
+        let mut items = vec![item("b", ItemState::Processing, false)];
+        merge_item(&mut items, item("b", ItemState::Failed, false));
+        merge_item(&mut items, item("b", ItemState::NoValue, true));
+        assert_eq!(
+            items[0].state,
+            ItemState::NoValue,
+            "a better outcome replaces a worse one"
+        );
+        assert!(!merge_item(
+            &mut items,
+            item("c", ItemState::Pending, false)
+        ));
+        assert_eq!(items.len(), 2);
     }
 }

@@ -55,6 +55,17 @@ pub enum Event {
     },
 }
 
+/// Where one step of a step-at-a-time driver (`pollOnce`, an edge worker's alarm) leaves the
+/// task. Unlike [`Action`], it never asks for another request: a step sends at most one, however
+/// long handling its answer took.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    Done(TaskResult),
+    Failed(Error),
+    /// Not finished: poll again at this instant (epoch ms), from the new token.
+    NextAt(Millis),
+}
+
 #[derive(Debug, Clone, PartialEq)]
 enum Phase {
     Waiting,
@@ -197,6 +208,33 @@ impl Poller {
     pub fn expedite(&mut self, now: Millis) {
         if self.phase == Phase::Waiting {
             self.next_poll_at = self.next_poll_at.min(now);
+        }
+    }
+
+    /// Starts one step at `now`: the poll request to send now, if any. A step polls at once
+    /// (the caller asked), though never before a provider's `Retry-After`; `None` when the
+    /// task already ended or the provider asked to wait. Report the answer as usual, then read
+    /// [`Poller::step_outcome`].
+    pub fn begin_step(&mut self, now: Millis) -> Option<HttpRequest> {
+        self.expedite(now);
+        match self.next_action(now) {
+            Action::Send(request) => Some(request),
+            Action::WaitUntil(_) | Action::AwaitResponse | Action::Done(_) | Action::Failed(_) => {
+                None
+            }
+        }
+    }
+
+    /// Where the step leaves the task. It reads the state without asking the clock, so a slow
+    /// answer (handling it took longer than the next wait) cannot turn into a second request.
+    pub fn step_outcome(&self) -> Step {
+        match &self.phase {
+            Phase::Finished(outcome) => match outcome.as_ref() {
+                Ok(result) => Step::Done(result.clone()),
+                Err(error) => Step::Failed(error.clone()),
+            },
+            // In flight: the answer was never reported; the token repeats that poll.
+            Phase::Waiting | Phase::InFlight => Step::NextAt(self.due()),
         }
     }
 

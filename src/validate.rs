@@ -12,6 +12,11 @@ pub const DEFAULT_MAX_BATCH: usize = 100;
 pub const MAX_EXTERNAL_ID_CHARS: usize = 256;
 /// Task ids are opaque strings; this bounds what a token or a URL may carry.
 pub const MAX_TASK_ID_BYTES: usize = 256;
+/// Lensmor's `event_id`: 1..100 characters (OpenAPI 0.25, on the unlock bodies and the personnel
+/// list). A longer one would be refused with a 400 after the request was sent.
+pub const MAX_EVENT_ID_CHARS: usize = 100;
+/// Lensmor's `personnel_id` query parameter of the profile route: 1..20 characters.
+pub const MAX_PERSONNEL_ID_CHARS: usize = 20;
 /// Bounds ids and URLs so a pasted document cannot become a request.
 const MAX_ID_BYTES: usize = 256;
 const MAX_URL_BYTES: usize = 2048;
@@ -35,7 +40,7 @@ impl Selection {
         personnel_ids: &[String],
         max_batch: usize,
     ) -> Result<Selection, Error> {
-        let event_id = required_id("eventId", event_id)?;
+        let event_id = event_id_rule(event_id)?;
         if personnel_ids.is_empty() {
             return Err(Error::validation(
                 "personnelIds",
@@ -228,6 +233,30 @@ fn required_id(field: &str, value: &str) -> Result<String, Error> {
     Ok(id.to_string())
 }
 
+/// A Lensmor event id: the id rules, and at most [`MAX_EVENT_ID_CHARS`] characters.
+pub fn event_id_rule(value: &str) -> Result<String, Error> {
+    let id = required_id("eventId", value)?;
+    max_chars("eventId", id, MAX_EVENT_ID_CHARS)
+}
+
+/// A Lensmor personnel id for the profile route: at most [`MAX_PERSONNEL_ID_CHARS`] characters.
+pub fn personnel_id_rule(value: &str) -> Result<String, Error> {
+    let id = required_id("personnelId", value)?;
+    max_chars("personnelId", id, MAX_PERSONNEL_ID_CHARS)
+}
+
+/// JSON Schema's `maxLength` counts characters (code points), not bytes.
+fn max_chars(field: &str, value: String, max: usize) -> Result<String, Error> {
+    let chars = value.chars().count();
+    if chars > max {
+        return Err(Error::validation(
+            field,
+            format!("{field} has {chars} characters; the provider accepts at most {max}."),
+        ));
+    }
+    Ok(value)
+}
+
 fn non_empty(value: Option<&str>) -> Option<&str> {
     value.map(str::trim).filter(|v| !v.is_empty())
 }
@@ -412,6 +441,13 @@ mod tests {
 
         assert_eq!(field_of(Selection::new("e", &[], 100)), "personnelIds");
         assert_eq!(field_of(Selection::new("", &ids(&["1"]), 100)), "eventId");
+        // OpenAPI 0.25: event_id is 1..100 characters (counted as characters, not bytes).
+        assert!(Selection::new(&"é".repeat(100), &ids(&["1"]), 100).is_ok());
+        let long = Selection::new(&"e".repeat(101), &ids(&["1"]), 100).unwrap_err();
+        assert_eq!(long.field.as_deref(), Some("eventId"));
+        assert!(long.message.contains("101 characters"), "{}", long.message);
+        assert!(personnel_id_rule(&"9".repeat(20)).is_ok());
+        assert_eq!(field_of(personnel_id_rule(&"9".repeat(21))), "personnelId");
         assert_eq!(
             field_of(Selection::new("e", &ids(&["1", "  "]), 100)),
             "personnelIds[1]"

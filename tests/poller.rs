@@ -234,11 +234,20 @@ fn a_429_without_retry_after_follows_the_schedule_and_never_fails_the_wait() {
         })
     });
     assert_eq!(
-        run.sent_at.len(),
-        9,
+        run.sent_at,
+        [3_000, 8_000, 18_000, 38_000, 58_000, 78_000, 98_000, 118_000, 138_000],
+        "each 429 is followed by the schedule's next wait (3, 5, 10, then 20 s), no sooner"
+    );
+    assert!(
+        run.outcome.is_ok(),
         "eight 429s are more than the failure budget, yet no failure"
     );
-    assert!(run.outcome.is_ok());
+    let throttled = run
+        .events
+        .iter()
+        .filter(|e| matches!(e, Event::Throttled { .. }))
+        .count();
+    assert_eq!(throttled, 8);
 }
 
 #[test]
@@ -379,13 +388,94 @@ fn a_resume_after_the_due_time_polls_at_once() {
 fn a_poll_in_flight_is_repeated_on_resume() {
     let mut poller = lensmor_poller(None);
     assert!(matches!(poller.next_action(T0 + 3_000), Action::Send(_)));
-    // The page reloads before the answer: the token says the poll is due at 3 s.
-    let token = poller.token();
-    assert_eq!((token.polls, token.next_poll_at), (0, T0 + 3_000));
     assert!(matches!(
         poller.next_action(T0 + 3_001),
         Action::AwaitResponse
     ));
+    // The page reloads before the answer: the token says the poll is due at 3 s...
+    let token = poller.token();
+    assert_eq!((token.polls, token.next_poll_at), (0, T0 + 3_000));
+    // ...so the resumed poller sends that same poll at once, and it counts as the first.
+    let encoded = token.encode();
+    let resumed = Poller::resume(
+        endpoint(Provider::Lensmor),
+        config(None),
+        ResumeToken::decode(&encoded).unwrap(),
+        T0 + 60_000,
+    )
+    .unwrap();
+    let run = drive(resumed, T0 + 60_000, finishing_on(1));
+    assert_eq!(
+        run.sent_at,
+        [60_000],
+        "the lost poll is repeated immediately"
+    );
+    assert_eq!(run.poller.polls(), 1);
+}
+
+/// `pollOnce` used to ask `next_action` again after the answer, with a later clock: when
+/// handling the answer took longer than the next wait, that was a second `Send`, and the step
+/// failed with "poll step out of order". The step now reads its outcome without the clock.
+#[test]
+fn a_step_sends_one_poll_whatever_the_delays_and_the_answer_size() {
+    for (delays, items) in [(vec![5_000, 1], 2), (vec![1_000, 100], 5_000)] {
+        let config = PollingConfig::new(Schedule::new(delays, 0.0, 1).unwrap(), None, 5).unwrap();
+        let mut poller = Poller::start(
+            endpoint(Provider::Lensmor),
+            config,
+            TaskKind::LensmorEmail,
+            "321",
+            T0,
+            T0,
+        )
+        .unwrap();
+        let list: Vec<(String, &str)> = (0..items)
+            .map(|i| (format!("{}", 1000 + i), "processing"))
+            .collect();
+        let refs: Vec<(&str, &str, Option<&str>)> = list
+            .iter()
+            .map(|(id, st)| (id.as_str(), *st, None))
+            .collect();
+        let answer = task("processing", &refs);
+        let sent_at = T0 + 10;
+        assert!(poller.begin_step(sent_at).is_some(), "a step polls at once");
+        poller.on_response(sent_at, &answer);
+        let next = match poller.step_outcome() {
+            unlock_tasks::Step::NextAt(at) => at,
+            other => panic!("{other:?}"),
+        };
+        assert!(next > sent_at);
+        // However late the driver looks again, the step is over: the old code's question
+        // (`next_action` at a later time) would have asked for a second request here.
+        let late = next + 1_000;
+        assert!(matches!(poller.next_action(late), Action::Send(_)));
+        assert_eq!(poller.snapshot().map(|s| s.items.len()), Some(items));
+    }
+}
+
+#[test]
+fn a_step_stops_at_retry_after_and_reports_the_end() {
+    let mut poller = lensmor_poller(None);
+    assert!(poller.begin_step(T0).is_some());
+    poller.on_response(
+        T0,
+        &api_error(429, "RATE_LIMIT_EXCEEDED").with_header("retry-after", "30"),
+    );
+    assert_eq!(
+        poller.step_outcome(),
+        unlock_tasks::Step::NextAt(T0 + 30_000)
+    );
+    assert!(
+        poller.begin_step(T0 + 1_000).is_none(),
+        "never before Retry-After"
+    );
+    assert!(poller.begin_step(T0 + 30_000).is_some());
+    poller.on_response(T0 + 30_000, &completed_mixed());
+    assert!(matches!(poller.step_outcome(), unlock_tasks::Step::Done(_)));
+    assert!(
+        poller.begin_step(T0 + 40_000).is_none(),
+        "nothing after the end"
+    );
 }
 
 #[test]

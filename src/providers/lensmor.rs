@@ -7,11 +7,12 @@ use serde_json::{json, Value};
 
 use super::json::{self, Object};
 use super::response::object_body;
-use super::{path_segment, Balance, Created, Endpoint};
+use super::{path_segment, query_string, Balance, Created, Endpoint, SkipReason, Skipped};
+use crate::contacts::{Contact, ContactPage, ContactQuery, UnlockState};
 use crate::error::Error;
 use crate::http::{HttpRequest, HttpResponse, Method, Millis};
 use crate::kind::TaskKind;
-use crate::model::{self, Item, ItemState, Snapshot, TaskStatus};
+use crate::model::{self, Anomaly, Item, ItemState, Snapshot, TaskStatus};
 use crate::validate::Selection;
 
 /// The paths and value field of one Lensmor unlock kind.
@@ -89,13 +90,52 @@ pub(super) fn parse_created(
         ))
         .with_status(response.status));
     }
+    let skipped_ids = json::id_list(&body, "skipped_personnel_ids");
+    let detail = body.get("skipped_detail").filter(|v| !v.is_null()).cloned();
     Ok(Created {
         kind,
         task_id,
         provider_status,
-        skipped_ids: json::id_list(&body, "skipped_personnel_ids"),
-        skipped_detail: body.get("skipped_detail").filter(|v| !v.is_null()).cloned(),
+        skipped: skip_reasons(&skipped_ids, detail.as_ref().and_then(Value::as_object)),
+        skipped_ids,
+        skipped_detail: detail,
     })
+}
+
+/// The `skipped_detail` lists and the reason each stands for (OpenAPI 0.25
+/// `ContactUnlockSubmission`).
+const SKIP_LISTS: [(&str, SkipReason); 5] = [
+    (
+        "already_unlocked_personnel_ids",
+        SkipReason::AlreadyUnlocked,
+    ),
+    ("unlocking_personnel_ids", SkipReason::Unlocking),
+    ("missing_personnel_ids", SkipReason::Missing),
+    ("invalid_personnel_ids", SkipReason::Invalid),
+    ("unlinked_personnel_ids", SkipReason::Unlinked),
+];
+
+/// One entry per skipped contact with the reason the provider gave: every id of the detail
+/// lists, then the ids of `skipped_personnel_ids` that no list explains (`Unspecified`). An id
+/// is listed once, under the first reason found.
+fn skip_reasons(skipped_ids: &[String], detail: Option<&Object>) -> Vec<Skipped> {
+    let mut out: Vec<Skipped> = Vec::new();
+    let mut add = |id: String, reason: SkipReason| {
+        if !out.iter().any(|s| s.id == id) {
+            out.push(Skipped { id, reason });
+        }
+    };
+    if let Some(detail) = detail {
+        for (list, reason) in SKIP_LISTS {
+            for id in json::id_list(detail, list) {
+                add(id, reason);
+            }
+        }
+    }
+    for id in skipped_ids {
+        add(id.clone(), SkipReason::Unspecified);
+    }
+    out
 }
 
 /// Reads `200 { taskId, taskStatus, items: [{ personnelId, status, email|phone, errorCode }] }`.
@@ -117,13 +157,7 @@ pub(super) fn parse_task(
         None | Some(Value::Null) => &[],
         Some(_) => return Err(missing("items list")),
     };
-    let mut items: Vec<Item> = Vec::with_capacity(raw_items.len());
-    for raw in raw_items {
-        let object = raw.as_object().ok_or_else(|| missing("item object"))?;
-        let item = parse_item(object, route.value_field)
-            .ok_or_else(|| missing("personnelId or status on an item"))?;
-        model::merge_item(&mut items, item);
-    }
+    let (items, anomalies) = read_items(raw_items, route.value_field);
     Ok(Snapshot {
         kind,
         task_id: json::id(&body, "taskId").unwrap_or_else(|| task_id.to_string()),
@@ -131,7 +165,36 @@ pub(super) fn parse_task(
         provider_status: provider_status.to_string(),
         items,
         external_id: None,
+        anomalies,
     })
+}
+
+/// Reads every item it can. One odd item never sinks the answer: an entry without a usable id
+/// or status is left out and named in the anomalies, and an id listed twice keeps the entry that
+/// says most (a delivered email is never replaced by a failure listed after it).
+fn read_items(raw_items: &[Value], value_field: &str) -> (Vec<Item>, Vec<Anomaly>) {
+    let mut items: Vec<Item> = Vec::with_capacity(raw_items.len());
+    let mut anomalies = Vec::new();
+    for (index, raw) in raw_items.iter().enumerate() {
+        let Some(id) = raw.as_object().and_then(|o| json::id(o, "personnelId")) else {
+            anomalies.push(Anomaly::ItemWithoutId { index });
+            continue;
+        };
+        let object = raw
+            .as_object()
+            .filter(|o| json::text(o, "status").is_some());
+        let Some(item) = object.map(|o| parse_item(o, id.clone(), value_field)) else {
+            anomalies.push(Anomaly::ItemWithoutStatus { index, id });
+            continue;
+        };
+        if model::merge_item(&mut items, item) {
+            let repeated = Anomaly::RepeatedId { id };
+            if !anomalies.contains(&repeated) {
+                anomalies.push(repeated);
+            }
+        }
+    }
+    (items, anomalies)
 }
 
 fn task_status(word: &str) -> TaskStatus {
@@ -144,9 +207,8 @@ fn task_status(word: &str) -> TaskStatus {
     }
 }
 
-fn parse_item(object: &Object, value_field: &str) -> Option<Item> {
-    let id = json::id(object, "personnelId")?;
-    let provider_status = json::text(object, "status")?;
+fn parse_item(object: &Object, id: String, value_field: &str) -> Item {
+    let provider_status = json::text(object, "status").unwrap_or_default();
     let value = json::text(object, value_field)
         .map(str::trim)
         .filter(|v| !v.is_empty())
@@ -160,7 +222,7 @@ fn parse_item(object: &Object, value_field: &str) -> Option<Item> {
         "failed" => ItemState::Failed,
         _ => ItemState::Unknown,
     };
-    Some(Item {
+    Item {
         id,
         // A value is reported only with an unlocked status; anything else would be a guess.
         value: value.filter(|_| provider_status == "unlocked"),
@@ -170,7 +232,7 @@ fn parse_item(object: &Object, value_field: &str) -> Option<Item> {
         error_code: json::text(object, "errorCode").map(str::to_string),
         // "15 credits per chargeable contact": an unlocked contact is one Lensmor charged.
         chargeable: provider_status == "unlocked",
-    })
+    }
 }
 
 pub(super) fn balance(endpoint: &Endpoint) -> HttpRequest {
@@ -192,6 +254,9 @@ pub(super) fn parse_balance(response: &HttpResponse, now: Millis) -> Result<Bala
 }
 
 /// What Lensmor says an unlock would do, before anything is charged.
+///
+/// Every field of the answer may be absent: a missing `allowed` reads as `false` (do not spend
+/// on an answer that does not say yes), missing counts as 0 and missing lists as empty.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Precheck {
     pub allowed: bool,
@@ -200,36 +265,45 @@ pub struct Precheck {
     pub credits: f64,
     /// `ok`, `already_unlocked`, `unlock_in_progress`, `insufficient_balance`, ...
     pub reason_code: String,
+    /// Lensmor's `biz_code`, for support.
+    pub biz_code: String,
     /// Deduplicated ids that would be charged.
     pub chargeable_ids: Vec<String>,
+    /// Listed when the answer lists them; the counts below are always there.
+    pub already_unlocked_ids: Vec<String>,
+    pub unlocking_ids: Vec<String>,
+    pub missing_ids: Vec<String>,
+    pub invalid_ids: Vec<String>,
     pub requested_count: u64,
     pub chargeable_count: u64,
     pub already_unlocked_count: u64,
     pub unlocking_count: u64,
-    pub missing_ids: Vec<String>,
-    pub invalid_ids: Vec<String>,
 }
 
-/// `POST /external/actions/precheck`. The body shape (`action_type` beside the unlock's own
-/// fields) is inferred from the documented field names; the route charges nothing.
+/// `POST /external/actions/precheck` with OpenAPI 0.25's `ActionPrecheckRequest`: the action's
+/// input goes inside `params`, and no other top-level field than `action_type`, `params`,
+/// `call_source` (and a few we do not use) is allowed. What `params` holds for the unlock
+/// actions is not documented; we send the unlock's own body there, the only reading that the
+/// documented `detail` fields (`personnel_ids`, `missing_personnel_ids`, ...) make sense of.
 pub(super) fn precheck(
     endpoint: &Endpoint,
     kind: TaskKind,
     selection: &Selection,
 ) -> Option<HttpRequest> {
     let route = route(kind)?;
-    let mut body = selection_body(selection);
-    body["action_type"] = Value::from(route.precheck_action);
+    let mut body = json!({
+        "action_type": route.precheck_action,
+        "params": selection_body(selection),
+    });
+    if let Some(source) = endpoint.call_source {
+        body["call_source"] = Value::from(source.as_str());
+    }
     Some(endpoint.request(Method::Post, "/external/actions/precheck", Some(body)))
 }
 
 pub(super) fn parse_precheck(response: &HttpResponse, now: Millis) -> Result<Precheck, Error> {
     let what = "Prechecking the Lensmor unlock";
     let body = object_body(response, now, what)?;
-    let allowed = json::boolean(&body, "allowed").ok_or_else(|| {
-        Error::protocol(format!("{what}: the answer has no allowed flag."))
-            .with_status(response.status)
-    })?;
     let empty = Object::new();
     let detail = body
         .get("detail")
@@ -240,26 +314,126 @@ pub(super) fn parse_precheck(response: &HttpResponse, now: Millis) -> Result<Pre
             .filter(|n| *n >= 0.0)
             .map_or(0, |n| n as u64)
     };
+    let text = |name: &str| json::text(&body, name).unwrap_or_default().to_string();
     Ok(Precheck {
-        allowed,
+        allowed: json::boolean(&body, "allowed").unwrap_or(false),
         should_charge: json::boolean(&body, "should_charge").unwrap_or(false),
         credits: json::number(&body, "credits").unwrap_or(0.0),
-        reason_code: json::text(&body, "reason_code")
-            .unwrap_or_default()
-            .to_string(),
+        reason_code: text("reason_code"),
+        biz_code: text("biz_code"),
         chargeable_ids: json::id_list(detail, "personnel_ids"),
+        already_unlocked_ids: json::id_list(detail, "already_unlocked_personnel_ids"),
+        unlocking_ids: json::id_list(detail, "unlocking_personnel_ids"),
+        missing_ids: json::id_list(detail, "missing_personnel_ids"),
+        invalid_ids: json::id_list(detail, "invalid_personnel_ids"),
         requested_count: count("requested_count"),
         chargeable_count: count("chargeable_count"),
         already_unlocked_count: count("already_unlocked_count"),
         unlocking_count: count("unlocking_count"),
-        missing_ids: json::id_list(detail, "missing_personnel_ids"),
-        invalid_ids: json::id_list(detail, "invalid_personnel_ids"),
+    })
+}
+
+/// `GET /external/personnel/list?event_id=&page=&pageSize=&...`: one page of an event's
+/// contacts (free). The query was checked against the documented limits.
+pub(super) fn contacts(endpoint: &Endpoint, query: &ContactQuery) -> HttpRequest {
+    let path = format!("/external/personnel/list?{}", query_string(&query.params()));
+    endpoint.request(Method::Get, &path, None)
+}
+
+/// `GET /external/personnel/profile?personnel_id=`: one contact (the id was checked: 1..20).
+pub(super) fn contact(endpoint: &Endpoint, personnel_id: &str) -> HttpRequest {
+    let path = format!(
+        "/external/personnel/profile?{}",
+        query_string(&[("personnel_id", personnel_id.to_string())])
+    );
+    endpoint.request(Method::Get, &path, None)
+}
+
+/// Reads `{ items, total, page, pageSize, totalPages, hasMore, semantics? }`. A page past the
+/// preview window is a 200 with no items and `semantics.pageState.accessible: false`.
+pub(super) fn parse_contact_page(
+    query: &ContactQuery,
+    response: &HttpResponse,
+    now: Millis,
+) -> Result<ContactPage, Error> {
+    let what = format!("Listing the contacts of Lensmor event {}", query.event_id);
+    let body = object_body(response, now, &what)?;
+    let raw = match body.get("items") {
+        Some(Value::Array(items)) => items.as_slice(),
+        None | Some(Value::Null) => &[],
+        Some(_) => {
+            return Err(Error::protocol(format!("{what}: items is not a list."))
+                .with_status(response.status))
+        }
+    };
+    let items: Vec<Contact> = raw
+        .iter()
+        .filter_map(|v| v.as_object().and_then(read_contact))
+        .collect();
+    let empty = Object::new();
+    let semantics = object_field(&body, "semantics").unwrap_or(&empty);
+    let page_state = object_field(semantics, "pageState").unwrap_or(&empty);
+    let whole = |obj: &Object, name: &str| {
+        json::number(obj, name)
+            .filter(|n| *n >= 0.0)
+            .map(|n| n as u64)
+    };
+    Ok(ContactPage {
+        unreadable: raw.len() - items.len(),
+        items,
+        total: whole(&body, "total"),
+        page: whole(&body, "page").map_or(query.page, |n| n.min(u64::from(u32::MAX)) as u32),
+        page_size: whole(&body, "pageSize").map_or(query.page_size, |n| n.min(50) as u32),
+        total_pages: whole(&body, "totalPages"),
+        has_more: json::boolean(&body, "hasMore").unwrap_or(false),
+        accessible: json::boolean(page_state, "accessible").unwrap_or(true),
+        access_mode: json::text(semantics, "accessMode").map(str::to_string),
+        preview_limit: whole(semantics, "previewLimit"),
+    })
+}
+
+/// Reads one `ContactItem` (the profile route answers one at the top level).
+pub(super) fn parse_contact(
+    personnel_id: &str,
+    response: &HttpResponse,
+    now: Millis,
+) -> Result<Contact, Error> {
+    let what = format!("Reading Lensmor contact {personnel_id}");
+    let body = object_body(response, now, &what)?;
+    read_contact(&body).ok_or_else(|| {
+        Error::protocol(format!("{what}: the answer has no id.")).with_status(response.status)
+    })
+}
+
+fn object_field<'a>(obj: &'a Object, name: &str) -> Option<&'a Object> {
+    obj.get(name).and_then(Value::as_object)
+}
+
+/// A contact, or `None` without a usable id. A value is reported only with its unlocked state,
+/// like a task's items: anything else would be a guess.
+fn read_contact(obj: &Object) -> Option<Contact> {
+    let text = |name: &str| json::text(obj, name).map(str::to_string);
+    let email_status = text("contactUnlockStatus").unwrap_or_default();
+    let email_state = UnlockState::parse(&email_status);
+    let phone_status = text("phoneUnlockStatus");
+    Some(Contact {
+        id: json::id(obj, "id")?,
+        full_name: text("fullName"),
+        title: text("title"),
+        company_name: text("companyName"),
+        linkedin_url: text("linkedinUrl"),
+        email: text("email").filter(|_| email_state == UnlockState::Unlocked),
+        phone: text("phone").filter(|_| phone_status.as_deref() == Some("ready")),
+        email_state,
+        email_status,
+        phone_status,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::contacts::ContactQuery;
     use crate::error::ErrorCode;
     use crate::kind::Provider;
     use crate::providers::{self, CallSource};
@@ -386,11 +560,135 @@ mod tests {
     }
 
     #[test]
+    fn odd_items_are_named_and_never_sink_the_answer() {
+        let body = r#"{"taskId":"1","taskStatus":"completed","items":[
+            {"personnelId":"","status":"unlocked","email":"lost@b.c"},
+            {"personnelId":"7","status":"unlocked","email":"a@b.c"},
+            {"status":"failed"},
+            "not an object",
+            {"personnelId":"8","status":"unlocked_v2"},
+            {"personnelId":"9"},
+            {"personnelId":"7","status":"failed","errorCode":"TASK_FAILED"},
+            {"personnelId":10.5,"status":"unlocked"}]}"#;
+        let s = providers::parse_task(
+            TaskKind::LensmorEmail,
+            "1",
+            &HttpResponse::new(200, body),
+            NOW,
+        )
+        .unwrap();
+        let ids: Vec<(&str, ItemState)> =
+            s.items.iter().map(|i| (i.id.as_str(), i.state)).collect();
+        assert_eq!(
+            ids,
+            [("7", ItemState::Delivered), ("8", ItemState::Unknown)]
+        );
+        assert_eq!(
+            s.items[0].value.as_deref(),
+            Some("a@b.c"),
+            "the email is kept"
+        );
+        assert_eq!(
+            s.anomalies,
+            [
+                Anomaly::ItemWithoutId { index: 0 },
+                Anomaly::ItemWithoutId { index: 2 },
+                Anomaly::ItemWithoutId { index: 3 },
+                Anomaly::ItemWithoutStatus {
+                    index: 5,
+                    id: "9".into()
+                },
+                Anomaly::RepeatedId { id: "7".into() },
+                Anomaly::ItemWithoutId { index: 7 },
+            ]
+        );
+    }
+
+    #[test]
+    fn skip_reasons_per_contact() {
+        let body = r#"{"status":"accepted","task_id":"5","job_id":"5",
+            "skipped_personnel_ids":["1","2","3","4","5","6"],
+            "skipped_detail":{"already_unlocked_personnel_ids":["1"],"unlocking_personnel_ids":["2"],
+              "missing_personnel_ids":["3"],"invalid_personnel_ids":["4"],"unlinked_personnel_ids":["5","1"]}}"#;
+        let c =
+            providers::parse_created(TaskKind::LensmorEmail, &HttpResponse::new(201, body), NOW)
+                .unwrap();
+        let reasons: Vec<(&str, &str)> = c
+            .skipped
+            .iter()
+            .map(|s| (s.id.as_str(), s.reason.as_str()))
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                ("1", "already-unlocked"),
+                ("2", "unlocking"),
+                ("3", "missing"),
+                ("4", "invalid"),
+                ("5", "unlinked"),
+                ("6", "unspecified")
+            ]
+        );
+        assert!(c.skipped_detail.is_some(), "the raw object is kept");
+        let odd = r#"{"status":"success","skipped_detail":["not","an object"]}"#;
+        let c = providers::parse_created(TaskKind::LensmorEmail, &HttpResponse::new(201, odd), NOW)
+            .unwrap();
+        assert!(c.skipped.is_empty());
+    }
+
+    #[test]
+    fn contact_routes_and_answers() {
+        let q =
+            ContactQuery::new("evt 1/2", Some(2.0), Some(10.0), Default::default(), None).unwrap();
+        let req = providers::contacts_request(&endpoint(), &q).unwrap();
+        assert_eq!(
+            req.url,
+            "https://proxy.example/lensmor/external/personnel/list?event_id=evt%201%2F2&page=2&pageSize=10"
+        );
+        assert_eq!(req.method, Method::Get);
+        let one = providers::contact_request(&endpoint(), " 789 ").unwrap();
+        assert_eq!(
+            one.url,
+            "https://proxy.example/lensmor/external/personnel/profile?personnel_id=789"
+        );
+        assert!(providers::contact_request(&endpoint(), &"1".repeat(21)).is_err());
+        let page = r#"{"items":[
+            {"id":"789","fullName":"Jane","email":"jane@a.example","contactUnlockStatus":"unlocked","phone":"+1","phoneUnlockStatus":"processing"},
+            {"id":790,"fullName":null,"email":"early@a.example","contactUnlockStatus":"locked"},
+            {"fullName":"no id"}],
+            "total":120,"page":2,"pageSize":50,"totalPages":3,"hasMore":true,
+            "semantics":{"accessMode":"preview","previewLimit":50,"pageState":{"accessible":true}}}"#;
+        let p = providers::parse_contacts(&q, &HttpResponse::new(200, page), NOW).unwrap();
+        assert_eq!(p.items.len(), 2);
+        assert_eq!(p.unreadable, 1);
+        assert_eq!(p.items[0].email.as_deref(), Some("jane@a.example"));
+        assert_eq!(p.items[0].phone, None, "a phone is shown only when ready");
+        assert_eq!(p.items[1].id, "790");
+        assert_eq!(
+            p.items[1].email, None,
+            "no value without the unlocked state"
+        );
+        assert_eq!((p.total, p.has_more, p.accessible), (Some(120), true, true));
+        assert_eq!(p.access_mode.as_deref(), Some("preview"));
+        let past = r#"{"items":[],"total":120,"page":9,"pageSize":50,"totalPages":3,"hasMore":false,
+            "semantics":{"accessMode":"preview","pageState":{"requestedPage":9,"accessible":false,"maxAccessiblePage":1}}}"#;
+        let p = providers::parse_contacts(&q, &HttpResponse::new(200, past), NOW).unwrap();
+        assert!(!p.accessible && p.items.is_empty());
+        let salesfinity = Endpoint::new(Provider::Salesfinity, None, Some("k"), None).unwrap();
+        assert_eq!(
+            providers::contacts_request(&salesfinity, &q)
+                .unwrap_err()
+                .field
+                .as_deref(),
+            Some("provider")
+        );
+    }
+
+    #[test]
     fn required_fields_missing_are_protocol_errors() {
         for body in [
             r#"{"items":[]}"#,
             r#"{"taskStatus":"completed","items":{}}"#,
-            r#"{"taskStatus":"completed","items":[{"status":"unlocked"}]}"#,
         ] {
             let e = providers::parse_task(
                 TaskKind::LensmorEmail,
@@ -436,9 +734,20 @@ mod tests {
             "https://proxy.example/lensmor/external/actions/precheck"
         );
         let sent: Value = serde_json::from_str(req.body.as_deref().unwrap()).unwrap();
+        // OpenAPI 0.25 ActionPrecheckRequest: the input inside `params`, nothing else at the top
+        // level but `action_type` and `call_source`.
         assert_eq!(
             sent,
-            json!({"action_type":"unlock_contact_phones","event_id":"139574","personnel_ids":["789","790"]})
+            json!({"action_type":"unlock_contact_phones","call_source":"agent",
+                   "params":{"event_id":"139574","personnel_ids":["789","790"]}})
+        );
+        let plain = Endpoint::new(Provider::Lensmor, None, Some("k"), None).unwrap();
+        let req =
+            providers::precheck_request(&plain, TaskKind::LensmorEmail, &selection()).unwrap();
+        let sent: Value = serde_json::from_str(req.body.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            sent,
+            json!({"action_type":"unlock_contact_emails","params":{"event_id":"139574","personnel_ids":["789","790"]}})
         );
         let body = r#"{"allowed":true,"should_charge":true,"credits":15,"reason_code":"ok","detail":{
             "personnel_ids":["790"],"requested_count":2,"chargeable_count":1,"already_unlocked_count":1,
@@ -465,6 +774,21 @@ mod tests {
         .unwrap();
         assert!(!refused.allowed);
         assert_eq!(refused.reason_code, "insufficient_balance");
+        // Every field may be absent: no `allowed` is no permission, lists are empty.
+        let bare = providers::parse_precheck(&HttpResponse::new(200, "{}"), NOW).unwrap();
+        assert!(!bare.allowed && bare.chargeable_ids.is_empty() && bare.credits == 0.0);
+        let listed = providers::parse_precheck(
+            &HttpResponse::new(
+                200,
+                r#"{"ok":true,"allowed":false,"reason_code":"already_unlocked","biz_code":"B1","detail":{
+                   "already_unlocked_personnel_ids":["789"],"unlocking_personnel_ids":[790],"detail":"x"}}"#,
+            ),
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(listed.already_unlocked_ids, ["789"]);
+        assert_eq!(listed.unlocking_ids, ["790"]);
+        assert_eq!(listed.biz_code, "B1");
         assert!(
             providers::precheck_request(&endpoint(), TaskKind::SalesfinityEmail, &selection())
                 .is_err()

@@ -14,6 +14,7 @@ use std::fmt;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::Value;
 
+use crate::contacts::{Contact, ContactPage, ContactQuery};
 use crate::error::Error;
 use crate::http::{HttpRequest, HttpResponse, Method, Millis};
 use crate::json_text;
@@ -45,7 +46,7 @@ impl CallSource {
         }
     }
 
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             CallSource::Api => "api",
             CallSource::Agent => "agent",
@@ -152,8 +153,47 @@ pub struct Created {
     pub provider_status: String,
     /// Ids the provider skipped (invalid, not in the event, already unlocked or unlocking).
     pub skipped_ids: Vec<String>,
-    /// The provider's `skipped_detail`, as sent, for callers who want the reasons.
+    /// Every skipped contact with the provider's reason, so a UI can say why it was not charged.
+    pub skipped: Vec<Skipped>,
+    /// The provider's `skipped_detail`, as sent.
     pub skipped_detail: Option<Value>,
+}
+
+/// A contact a create did not charge, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub id: String,
+    pub reason: SkipReason,
+}
+
+/// Why a provider skipped a contact on create (Lensmor `skipped_detail`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    /// Unlocked before: not charged again. Read its value with the contact routes.
+    AlreadyUnlocked,
+    /// Another task is unlocking it.
+    Unlocking,
+    /// No such contact.
+    Missing,
+    /// Not a valid personnel id.
+    Invalid,
+    /// The contact is not linked to this event.
+    Unlinked,
+    /// Listed in `skipped_personnel_ids` with no reason given.
+    Unspecified,
+}
+
+impl SkipReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::AlreadyUnlocked => "already-unlocked",
+            SkipReason::Unlocking => "unlocking",
+            SkipReason::Missing => "missing",
+            SkipReason::Invalid => "invalid",
+            SkipReason::Unlinked => "unlinked",
+            SkipReason::Unspecified => "unspecified",
+        }
+    }
 }
 
 /// A credit balance.
@@ -171,6 +211,18 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'.')
     .remove(b'~');
+
+/// Characters left as they are in a query value (RFC 3986 unreserved); the rest is encoded.
+const QUERY_VALUE: &AsciiSet = SEGMENT;
+
+/// `a=1&b=x%20y`: the names are ours (plain ASCII), the values are encoded.
+fn query_string(params: &[(&str, String)]) -> String {
+    let pairs: Vec<String> = params
+        .iter()
+        .map(|(name, value)| format!("{name}={}", utf8_percent_encode(value, QUERY_VALUE)))
+        .collect();
+    pairs.join("&")
+}
 
 /// Percent-encodes an id for use as one path segment. (`.` and `..`, which URL parsers resolve
 /// even when encoded, are refused earlier as task ids.)
@@ -279,6 +331,50 @@ pub fn precheck_request(
 /// Reads a precheck answer.
 pub fn parse_precheck(response: &HttpResponse, now: Millis) -> Result<Precheck, Error> {
     lensmor::parse_precheck(response, now)
+}
+
+/// The request that reads one page of an event's contacts (Lensmor only).
+pub fn contacts_request(endpoint: &Endpoint, query: &ContactQuery) -> Result<HttpRequest, Error> {
+    lensmor_only(endpoint, "listContacts")?;
+    Ok(lensmor::contacts(endpoint, query))
+}
+
+/// Reads a page of contacts.
+pub fn parse_contacts(
+    query: &ContactQuery,
+    response: &HttpResponse,
+    now: Millis,
+) -> Result<ContactPage, Error> {
+    lensmor::parse_contact_page(query, response, now)
+}
+
+/// The request that reads one contact (Lensmor only). The id is checked first (1..20 chars).
+pub fn contact_request(endpoint: &Endpoint, personnel_id: &str) -> Result<HttpRequest, Error> {
+    lensmor_only(endpoint, "getContact")?;
+    let id = validate::personnel_id_rule(personnel_id)?;
+    Ok(lensmor::contact(endpoint, &id))
+}
+
+/// Reads one contact.
+pub fn parse_contact(
+    personnel_id: &str,
+    response: &HttpResponse,
+    now: Millis,
+) -> Result<Contact, Error> {
+    lensmor::parse_contact(personnel_id, response, now)
+}
+
+fn lensmor_only(endpoint: &Endpoint, method: &str) -> Result<(), Error> {
+    if endpoint.provider == Provider::Lensmor {
+        return Ok(());
+    }
+    Err(Error::validation(
+        "provider",
+        format!(
+            "{method} reads Lensmor contacts; this client is set up for {}.",
+            endpoint.provider.as_str()
+        ),
+    ))
 }
 
 #[cfg(test)]

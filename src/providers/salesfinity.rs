@@ -52,6 +52,7 @@ pub(super) fn parse_created(response: &HttpResponse, now: Millis) -> Result<Crea
         task_id: Some(task_id),
         provider_status: json::text(&body, "status").unwrap_or_default().to_string(),
         skipped_ids: Vec::new(),
+        skipped: Vec::new(),
         skipped_detail: None,
     })
 }
@@ -101,6 +102,7 @@ pub(super) fn parse_task(
         provider_status,
         items: vec![item],
         external_id: json::text(&body, "external_id").map(str::to_string),
+        anomalies: Vec::new(),
     })
 }
 
