@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { root } from "../tests/js/packed.mjs";
-import { startSandbox } from "../www/sandbox.mjs";
+import { startSandbox } from "../sandbox/server.mjs";
 import { launchChromium } from "../tests/browser/chromium.mjs";
 import { serveStatic } from "../tests/browser/static.mjs";
 import { PlainPoller, normalize } from "./baselines/plain-poller.js";

@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startSandbox } from "../www/sandbox.mjs";
+import { startSandbox } from "../sandbox/server.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 /** Async on purpose: the sandbox answers from this process's event loop. */

@@ -7,9 +7,10 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::contacts::{Contact, ContactPage};
 use crate::error::Error;
 use crate::http::Millis;
-use crate::model::{Item, Snapshot, TaskResult};
+use crate::model::{Anomaly, Item, Snapshot, TaskResult};
 use crate::poller::Event;
 use crate::providers::{Balance, Created, Precheck};
 use crate::validate::Selection;
@@ -48,7 +49,21 @@ pub fn snapshot(snapshot: &Snapshot) -> Value {
     map.insert("done".into(), snapshot.done().into());
     map.insert("items".into(), items(&snapshot.items));
     put(&mut map, "externalId", snapshot.external_id.clone());
+    map.insert(
+        "anomalies".into(),
+        Value::Array(snapshot.anomalies.iter().map(anomaly).collect()),
+    );
     Value::Object(map)
+}
+
+fn anomaly(anomaly: &Anomaly) -> Value {
+    match anomaly {
+        Anomaly::ItemWithoutId { index } => json!({ "problem": "item-without-id", "index": index }),
+        Anomaly::ItemWithoutStatus { index, id } => {
+            json!({ "problem": "item-without-status", "index": index, "id": id })
+        }
+        Anomaly::RepeatedId { id } => json!({ "problem": "repeated-id", "id": id }),
+    }
 }
 
 /// A finished task: the snapshot plus every item sorted by outcome, and the price.
@@ -84,6 +99,7 @@ pub fn started(
         "reused": reused,
         "providerStatus": created.provider_status,
         "skippedIds": created.skipped_ids,
+        "skipped": created.skipped.iter().map(|s| json!({ "id": s.id, "reason": s.reason.as_str() })).collect::<Vec<_>>(),
         "skippedDetail": skipped_detail,
         "duplicates": selection.map_or(&[][..], |s| &s.duplicates[..]),
     })
@@ -126,14 +142,50 @@ pub fn precheck(p: &Precheck) -> Value {
         "shouldCharge": p.should_charge,
         "credits": p.credits,
         "reasonCode": p.reason_code,
+        "bizCode": p.biz_code,
         "chargeableIds": p.chargeable_ids,
+        "alreadyUnlockedIds": p.already_unlocked_ids,
+        "unlockingIds": p.unlocking_ids,
+        "missingIds": p.missing_ids,
+        "invalidIds": p.invalid_ids,
         "requestedCount": p.requested_count,
         "chargeableCount": p.chargeable_count,
         "alreadyUnlockedCount": p.already_unlocked_count,
         "unlockingCount": p.unlocking_count,
-        "missingIds": p.missing_ids,
-        "invalidIds": p.invalid_ids,
     })
+}
+
+pub fn contact(c: &Contact) -> Value {
+    let mut map = Map::new();
+    map.insert("id".into(), c.id.clone().into());
+    put(&mut map, "fullName", c.full_name.clone());
+    put(&mut map, "title", c.title.clone());
+    put(&mut map, "companyName", c.company_name.clone());
+    put(&mut map, "linkedinUrl", c.linkedin_url.clone());
+    map.insert("emailStatus".into(), c.email_state.as_str().into());
+    map.insert("providerEmailStatus".into(), c.email_status.clone().into());
+    put(&mut map, "email", c.email.clone());
+    put(&mut map, "phoneStatus", c.phone_status.clone());
+    put(&mut map, "phone", c.phone.clone());
+    Value::Object(map)
+}
+
+pub fn contact_page(p: &ContactPage) -> Value {
+    let mut map = Map::new();
+    map.insert(
+        "items".into(),
+        Value::Array(p.items.iter().map(contact).collect()),
+    );
+    put(&mut map, "total", p.total);
+    map.insert("page".into(), p.page.into());
+    map.insert("pageSize".into(), p.page_size.into());
+    put(&mut map, "totalPages", p.total_pages);
+    map.insert("hasMore".into(), p.has_more.into());
+    map.insert("accessible".into(), p.accessible.into());
+    put(&mut map, "accessMode", p.access_mode.clone());
+    put(&mut map, "previewLimit", p.preview_limit);
+    map.insert("unreadable".into(), p.unreadable.into());
+    Value::Object(map)
 }
 
 /// What happened while polling, for `onEvent` (a timeline of polls and waits).
@@ -230,6 +282,7 @@ mod tests {
                 ],
                 "delivered": [{"id": "789", "status": "delivered", "providerStatus": "unlocked", "value": "jane@acme.example", "chargeable": true}],
                 "failed": [{"id": "790", "status": "failed", "providerStatus": "failed", "errorCode": "TASK_FAILED", "chargeable": false}],
+                "anomalies": [],
                 "notFound": [], "noValue": [], "unresolved": [], "credits": 15
             })
         );

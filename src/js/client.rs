@@ -17,11 +17,12 @@ use super::io;
 use super::registry::Registry;
 use super::watch::{Waiter, Watch};
 use crate::budget::{RateBudget, DEFAULT_LIMIT, DEFAULT_WINDOW_MS};
+use crate::contacts::ContactQuery;
 use crate::error::{Error, ErrorCode};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::json_view;
 use crate::kind::{Provider, TaskKind};
-use crate::poller::{Action, Poller};
+use crate::poller::{Poller, Step};
 use crate::providers::{self, CallSource, Created, Endpoint};
 use crate::schedule::{PollingConfig, Schedule, DEFAULT_DELAYS_MS, DEFAULT_MAX_FAILURES};
 use crate::token::ResumeToken;
@@ -326,6 +327,57 @@ impl UnlockClient {
         }
     }
 
+    /// One page of an event's contacts (Lensmor, free): each with its unlock state and, once
+    /// unlocked for this key, its email and phone. A page past the key's preview window
+    /// resolves with no items and `accessible: false`.
+    #[wasm_bindgen(js_name = listContacts, unchecked_return_type = "Promise<ContactPage>")]
+    pub fn list_contacts(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ContactQuery")] query: JsValue,
+    ) -> Promise {
+        let shared = self.shared.clone();
+        let query = read_contact_query(&query);
+        future_to_promise(async move {
+            let outcome = async {
+                let query = query?;
+                let request = providers::contacts_request(&shared.endpoint, &query);
+                shared
+                    .read(request, |r, now| providers::parse_contacts(&query, r, now))
+                    .await
+            };
+            outcome
+                .await
+                .map(|p| to_js(&json_view::contact_page(&p)))
+                .map_err(|e| to_js_error(&e, None))
+        })
+    }
+
+    /// One contact by personnel id (Lensmor, free): how to read the values of contacts that a
+    /// create skipped as already unlocked.
+    #[wasm_bindgen(js_name = getContact, unchecked_return_type = "Promise<Contact>")]
+    pub fn get_contact(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] personnel_id: JsValue,
+    ) -> Promise {
+        let shared = self.shared.clone();
+        let id = personnel_id
+            .as_string()
+            .ok_or_else(|| Error::validation("personnelId", "personnelId must be a string."));
+        future_to_promise(async move {
+            let outcome = async {
+                let id = id?;
+                let request = providers::contact_request(&shared.endpoint, &id);
+                shared
+                    .read(request, |r, now| providers::parse_contact(&id, r, now))
+                    .await
+            };
+            outcome
+                .await
+                .map(|c| to_js(&json_view::contact(&c)))
+                .map_err(|e| to_js_error(&e, None))
+        })
+    }
+
     /// One step for edge workers and schedulers: one poll now (unless the provider's
     /// `Retry-After` forbids it), then the new token and when to poll next.
     #[wasm_bindgen(js_name = pollOnce, unchecked_return_type = "Promise<PollStep>")]
@@ -469,6 +521,8 @@ impl UnlockClient {
 }
 
 impl Shared {
+    /// One `pollOnce` step: the core says whether to send and where the step ends
+    /// ([`Poller::begin_step`], [`Poller::step_outcome`]); this only does the I/O.
     async fn poll_once(&self, token: &str) -> Result<JsValue, JsValue> {
         let fail = |error: Error, token: Option<&str>| to_js_error(&error, token);
         let token = ResumeToken::decode(token).map_err(|e| fail(e, None))?;
@@ -477,8 +531,7 @@ impl Shared {
         let now = io::now();
         let mut poller =
             Poller::resume(self.endpoint.clone(), config, token, now).map_err(|e| fail(e, None))?;
-        poller.expedite(now);
-        if let Action::Send(request) = poller.next_action(now) {
+        if let Some(request) = poller.begin_step(now) {
             match self.request(&request, None).await {
                 Ok(response) => poller.on_response(io::now(), &response),
                 Err(error) => poller.on_failure(io::now(), error),
@@ -491,28 +544,32 @@ impl Shared {
         let step = Object::new();
         let set =
             |name: &str, value: JsValue| Reflect::set(&step, &name.into(), &value).map(|_| ());
-        match poller.next_action(io::now()) {
-            Action::Done(result) => {
+        match poller.step_outcome() {
+            Step::Done(result) => {
                 self.forget_task(&task_key(result.snapshot.kind, poller.task_id()));
                 set("done", true.into())?;
                 set("result", to_js(&json_view::result(&result)))?;
                 set("nextPollAt", JsValue::NULL)?;
             }
-            Action::WaitUntil(at) => {
+            Step::NextAt(at) => {
                 set("done", false.into())?;
                 set("nextPollAt", (at as f64).into())?;
             }
-            Action::Failed(error) => return Err(fail(error, Some(&encoded))),
-            Action::Send(_) | Action::AwaitResponse => {
-                return Err(fail(
-                    Error::protocol("internal: poll step out of order"),
-                    Some(&encoded),
-                ));
-            }
+            Step::Failed(error) => return Err(fail(error, Some(&encoded))),
         }
         set("snapshot", snapshot)?;
         set("token", encoded.into())?;
         Ok(step.into())
+    }
+
+    /// One GET of a free Lensmor read, parsed by `parse`.
+    async fn read<T>(
+        &self,
+        request: Result<HttpRequest, Error>,
+        parse: impl FnOnce(&HttpResponse, u64) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let response = self.request(&request?, None).await?;
+        parse(&response, io::now())
     }
 }
 
@@ -531,6 +588,24 @@ pub(crate) fn read_selection(input: &JsValue, max_batch: usize) -> Result<Select
     let event_id = convert::opt_string(&input, "eventId")?.unwrap_or_default();
     let ids = convert::id_list(&input, "personnelIds")?;
     Selection::new(&event_id, &ids, max_batch)
+}
+
+fn read_contact_query(query: &JsValue) -> Result<ContactQuery, Error> {
+    let query = convert::options(query, "query")?;
+    let event_id = convert::opt_string(&query, "eventId")?.unwrap_or_default();
+    let filters = [
+        convert::opt_string(&query, "exhibitorId")?,
+        convert::opt_string(&query, "department")?,
+        convert::opt_string(&query, "level")?,
+        convert::opt_string(&query, "searchQuery")?,
+    ];
+    ContactQuery::new(
+        &event_id,
+        convert::opt_number(&query, "page", "page")?,
+        convert::opt_number(&query, "pageSize", "pageSize")?,
+        filters,
+        convert::opt_string(&query, "sourceType")?,
+    )
 }
 
 pub(crate) fn read_enrichment(input: &JsValue) -> Result<Enrichment, Error> {

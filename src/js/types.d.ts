@@ -34,7 +34,10 @@ export interface ClientOptions {
   requestTimeoutMs?: number;
   /** One budget for every request of this client. Default 110 requests per 60000 ms. */
   rateLimit?: { requests?: number; windowMs?: number };
-  /** Most personnel ids per unlock. Default 100 (the documented limit); newer API versions allow more. */
+  /**
+   * Most personnel ids per unlock. Default 100: Lensmor's OpenAPI 0.25 refuses more (400). Raise it
+   * only against an API version that documents a larger batch.
+   */
   maxBatch?: number;
 }
 
@@ -68,11 +71,34 @@ export interface StartedTask {
   providerStatus: string;
   /** Ids the provider skipped (already unlocked, unlocking, not in the event...). */
   skippedIds: string[];
-  /** The provider's reasons for skipping, as it sent them. */
+  /** Every contact the provider skipped, with its reason: why it was not charged. */
+  skipped: SkippedContact[];
+  /** The provider's `skipped_detail`, as it sent it (null when absent). */
   skippedDetail: unknown;
   /** Ids given more than once and sent once. */
   duplicates: string[];
 }
+
+/**
+ * Why a create did not charge a contact. `already-unlocked`: read its value with `getContact` or
+ * `listContacts`; `unlocking`: another task has it; `missing`/`invalid`: no such contact;
+ * `unlinked`: not in this event; `unspecified`: skipped without a reason.
+ */
+export type SkipReason = "already-unlocked" | "unlocking" | "missing" | "invalid" | "unlinked" | "unspecified";
+
+export interface SkippedContact {
+  id: string;
+  reason: SkipReason;
+}
+
+/** Something odd in the provider's last answer; the rest of it was read. */
+export type Anomaly =
+  /** The entry at `index` of the answer's items has no usable id: it is not in `items`. */
+  | { problem: "item-without-id"; index: number }
+  /** The entry at `index` has an id but no status word: it is not in `items`. */
+  | { problem: "item-without-status"; index: number; id: string }
+  /** The id was listed more than once; the entry that says most was kept. */
+  | { problem: "repeated-id"; id: string };
 
 export interface Item {
   /** Lensmor: the personnel id. Salesfinity: the LinkedIn URL. */
@@ -97,6 +123,8 @@ export interface Snapshot {
   done: boolean;
   items: Item[];
   externalId?: string;
+  /** What was odd in the last answer (empty when nothing was). */
+  anomalies: Anomaly[];
 }
 
 /** A finished task: every item in exactly one outcome list, and its price. */
@@ -155,18 +183,81 @@ export interface Balance {
   resetAt?: number;
 }
 
+/**
+ * Lensmor's answer to "what would this unlock do?" (charges nothing, reserves nothing: recheck
+ * right before spending). Every field is filled even when the provider left it out: `allowed`
+ * false, counts 0, lists empty.
+ */
 export interface Precheck {
   allowed: boolean;
   shouldCharge: boolean;
   credits: number;
+  /** `ok`, `already_unlocked`, `unlock_in_progress`, `insufficient_balance`, `exceed_max_unlock_limit`, ... */
   reasonCode: string;
+  /** Lensmor's `biz_code`, for support. */
+  bizCode: string;
+  /** The contacts that would be charged. */
   chargeableIds: string[];
+  /** Listed when the provider lists them (the counts below are always filled). */
+  alreadyUnlockedIds: string[];
+  unlockingIds: string[];
+  missingIds: string[];
+  invalidIds: string[];
   requestedCount: number;
   chargeableCount: number;
   alreadyUnlockedCount: number;
   unlockingCount: number;
-  missingIds: string[];
-  invalidIds: string[];
+}
+
+/** `listContacts`: one page of an event's contacts (Lensmor `GET /external/personnel/list`). */
+export interface ContactQuery {
+  /** 1..100 characters. */
+  eventId: string;
+  /** One-based. Default 1. */
+  page?: number;
+  /** 1..50. Default 50. */
+  pageSize?: number;
+  exhibitorId?: string;
+  /** At most 100 characters. */
+  department?: string;
+  /** At most 50 characters. */
+  level?: string;
+  /** At most 200 characters. */
+  searchQuery?: string;
+  sourceType?: "exhibitor" | "social" | "visitors";
+}
+
+export interface Contact {
+  id: string;
+  fullName?: string;
+  title?: string;
+  companyName?: string;
+  linkedinUrl?: string;
+  /** Only `locked` contacts are charged by an email unlock. */
+  emailStatus: "locked" | "unlocking" | "unlocked" | "failed" | "unknown";
+  /** Lensmor's own word (`contactUnlockStatus`). */
+  providerEmailStatus: string;
+  /** Present once unlocked for this key. */
+  email?: string;
+  /** Lensmor `phoneUnlockStatus`; absent when no phone unlock was asked for. */
+  phoneStatus?: "ready" | "processing" | "failed" | (string & {});
+  /** Present once the phone is `ready`. */
+  phone?: string;
+}
+
+export interface ContactPage {
+  items: Contact[];
+  total?: number;
+  page: number;
+  pageSize: number;
+  totalPages?: number;
+  hasMore: boolean;
+  /** false: the page lies past this key's preview window (no items; not an error). */
+  accessible: boolean;
+  accessMode?: "preview" | "full" | (string & {});
+  previewLimit?: number;
+  /** Entries of the answer without a usable id, left out of `items`. */
+  unreadable: number;
 }
 
 export type UnlockErrorCode =

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { build } from "esbuild";
 import { launchChromium } from "./chromium.mjs";
 import { serveStatic } from "./static.mjs";
-import { startSandbox } from "../../www/sandbox.mjs";
+import { startSandbox } from "../../sandbox/server.mjs";
 import { installPackedPackage, root } from "../js/packed.mjs";
 
 let sandbox, site, browser, bundleDir, app;

@@ -5,7 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { startSandbox } from "../../www/sandbox.mjs";
+import { startSandbox } from "../../sandbox/server.mjs";
 import { installPackedPackage, root } from "../js/packed.mjs";
 import { startWorkerd } from "./workerd.mjs";
 import { UnlockClient } from "../../pkg/node.js";

@@ -6,7 +6,7 @@ import { execFile, spawn } from "node:child_process";
 import { copyFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { startSandbox } from "../../www/sandbox.mjs";
+import { startSandbox } from "../../sandbox/server.mjs";
 import { installPackedPackage, root } from "../js/packed.mjs";
 import { freePort, startWorkerd } from "./workerd.mjs";
 

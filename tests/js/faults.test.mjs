@@ -3,7 +3,7 @@
 // RELIABILITY.md; this file holds the rest.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startSandbox } from "../../www/sandbox.mjs";
+import { startSandbox } from "../../sandbox/server.mjs";
 import { UnlockClient, tokenFor } from "../../pkg/node.js";
 
 const KEY = "uak_fault_secret_5e2d";

@@ -2,7 +2,7 @@
 // Run by `npm test` after `npm run build`; or alone: node --test tests/js/node.test.mjs
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startSandbox } from "../../www/sandbox.mjs";
+import { startSandbox } from "../../sandbox/server.mjs";
 import { UnlockClient, UnlockError, parseTaskResponse } from "../../pkg/node.js";
 
 const KEY = "uak_node_secret_7f3a";

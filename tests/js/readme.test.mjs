@@ -5,7 +5,7 @@ import { execFile } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { startSandbox } from "../../www/sandbox.mjs";
+import { startSandbox } from "../../sandbox/server.mjs";
 import { installPackedPackage, root } from "./packed.mjs";
 
 test("the README quick start works when copied", async () => {

@@ -1,0 +1,33 @@
+// The few HTTP helpers the sandbox's server and controls share.
+
+const MAX_BODY_BYTES = 1_000_000;
+
+export const CORS = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-methods": "GET, POST, OPTIONS",
+  "access-control-allow-headers": "authorization, content-type, x-api-key, x-call-source, accept",
+  "access-control-expose-headers": "retry-after, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset, x-request-id",
+  "access-control-max-age": "600",
+};
+
+export function send(res, status, body, headers = {}) {
+  const text = typeof body === "string" ? body : JSON.stringify(body);
+  const traceId = body && typeof body === "object" && body.traceId;
+  res.writeHead(status, {
+    "content-type": typeof body === "string" ? "text/html" : "application/json",
+    ...(traceId ? { "x-request-id": traceId } : {}),
+    ...CORS,
+    ...headers,
+  });
+  res.end(text);
+}
+
+export async function readBody(req) {
+  let text = "";
+  for await (const chunk of req) {
+    text += chunk;
+    if (text.length > MAX_BODY_BYTES) throw new Error("body too large");
+  }
+  return text;
+}
+
