@@ -7,10 +7,10 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
-import { root } from "../tests/js/packed.mjs";
+import { root } from "../tests/support/packed.mjs";
 import { startSandbox } from "../sandbox/server.mjs";
-import { launchChromium } from "../tests/browser/chromium.mjs";
-import { serveStatic } from "../tests/browser/static.mjs";
+import { launchChromium } from "../tests/support/chromium.mjs";
+import { serveStatic } from "../tests/support/static.mjs";
 import { PlainPoller, normalize } from "./baselines/plain-poller.js";
 
 const only = process.argv[2];

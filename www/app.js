@@ -10,55 +10,87 @@ const state = {
   kind: "lensmor.email",
   mode: "sandbox",
   people: [],
+  enriched: new Map(), // Salesfinity: contact id -> the lookup's last item ({ status, value })
   selected: new Set(),
   controller: null,
   precheckSeq: 0,
 };
 
-// ---- clients -------------------------------------------------------------------------------
+// ---- kinds and clients -------------------------------------------------------------------
 
-const providerOf = (kind) => (kind.startsWith("lensmor") ? "lensmor" : "salesfinity");
+/** Everything that differs between the three kinds, in one table. A row's state comes from the
+ *  contact as `listContacts` returns it. */
+const KINDS = {
+  "lensmor.email": {
+    provider: "lensmor",
+    start: (c, selection) => c.unlockEmails(selection),
+    precheck: (c, selection) => c.precheckEmails(selection),
+    row: (p) => ({ word: p.emailStatus, value: p.email, selectable: p.emailStatus === "locked" }),
+  },
+  "lensmor.phone": {
+    provider: "lensmor",
+    start: (c, selection) => c.unlockPhones(selection),
+    precheck: (c, selection) => c.precheckPhones(selection),
+    row: (p) => ({ word: p.phoneStatus ?? "locked", value: p.phone, selectable: p.phoneStatus == null || p.phoneStatus === "failed" }),
+  },
+  "salesfinity.email": {
+    provider: "salesfinity",
+    start: null, // one lookup per profile: see startEnrichments
+    precheck: null, // Salesfinity charges only found emails: at most one credit each
+    row: (p) => {
+      const lookup = state.enriched.get(p.id);
+      return { word: lookup?.status ?? "linkedin", value: lookup?.value, selectable: !lookup };
+    },
+  },
+};
+
 /** The sandbox, or the edge proxy (examples/edge-worker), which serves each provider under its name. */
-const baseUrl = (kind = state.kind) =>
-  state.mode === "sandbox" ? config.sandboxUrl : `${$("proxy-url").value.trim().replace(/\/$/, "")}/${providerOf(kind)}`;
+const baseUrl = (provider) =>
+  state.mode === "sandbox" ? config.sandboxUrl : `${$("proxy-url").value.trim().replace(/\/$/, "")}/${provider}`;
 
-/** A client for `kind`. In proxy mode there is no key here: the proxy adds it. */
+/**
+ * One client per provider and mode, kept for the page's life: a client holds the rate budget
+ * shared by all its requests, the poll loop shared by every waiter of a task, and the
+ * once-per-selection guard. A new client per action would throw all three away.
+ * In proxy mode there is no key here: the proxy adds it.
+ */
+const clients = new Map();
 function client(kind = state.kind) {
-  return new UnlockClient({
-    provider: providerOf(kind),
-    apiKey: state.mode === "sandbox" ? config.demoKey : undefined,
-    baseUrl: baseUrl(kind),
-    polling: config.polling,
-  });
+  const provider = KINDS[kind].provider;
+  const url = baseUrl(provider);
+  const key = `${state.mode} ${provider} ${url}`;
+  if (!clients.has(key)) {
+    clients.set(key, new UnlockClient({
+      provider,
+      apiKey: state.mode === "sandbox" ? config.demoKey : undefined,
+      baseUrl: url,
+      polling: config.polling,
+    }));
+  }
+  return clients.get(key);
 }
 
 // ---- contacts ------------------------------------------------------------------------------
 
+/** Every page of the event's contacts the key may see (Lensmor's personnel list, 50 a page). */
 async function loadContacts() {
   $("event-id").textContent = config.eventId;
-  const headers = state.mode === "sandbox" ? { authorization: `Bearer ${config.demoKey}` } : {};
   try {
-    const response = await fetch(`${baseUrl("lensmor.email")}/external/events/${encodeURIComponent(config.eventId)}/personnel`, { headers });
-    if (!response.ok) throw new Error(`the contact list answered HTTP ${response.status}`);
-    state.people = (await response.json()).items;
+    const people = [];
+    for (let page = 1; ; page++) {
+      const batch = await client("lensmor.email").listContacts({ eventId: config.eventId, page });
+      people.push(...batch.items);
+      if (!batch.hasMore || !batch.accessible || page >= 20) break;
+    }
+    state.people = people;
   } catch (error) {
     state.people = [];
-    showMessage("selection-message", `Could not load the contacts: ${error.message}`);
+    showError("selection-message", error);
   }
   renderContacts();
 }
 
-/** What a row shows for the current kind: its state word and its value. */
-function rowState(person) {
-  switch (state.kind) {
-    case "lensmor.email":
-      return { word: person.contactUnlockStatus, value: person.email, selectable: person.contactUnlockStatus === "locked" };
-    case "lensmor.phone":
-      return { word: person.phoneUnlockStatus ?? "locked", value: person.phone, selectable: person.phoneUnlockStatus == null || person.phoneUnlockStatus === "failed" };
-    default:
-      return { word: person.enriched ?? "linkedin", value: person.workEmail, selectable: !person.enriched };
-  }
-}
+const rowState = (person) => KINDS[state.kind].row(person);
 
 function renderContacts() {
   const body = $("contacts").tBodies[0];
@@ -100,6 +132,7 @@ function showItem(item) {
     ? state.people.find((p) => p.linkedinUrl === item.id)
     : state.people.find((p) => p.id === item.id);
   const row = person && $("contacts").querySelector(`tr[data-id="${CSS.escape(person.id)}"]`);
+  if (person && state.kind === "salesfinity.email") state.enriched.set(person.id, item);
   if (!row) return;
   const detail = item.value ?? item.errorCode ?? (item.status === "no-value" ? "unlocked, but no value was returned" : "");
   row.cells[3].replaceChildren(badge(item.status));
@@ -121,14 +154,13 @@ async function updateCost() {
     $("estimate").textContent = "–";
     return;
   }
-  if (state.kind === "salesfinity.email") {
+  if (!KINDS[state.kind].precheck) {
     $("chargeable-count").textContent = state.selected.size;
     $("estimate").textContent = `≤ ${state.selected.size}`;
     return;
   }
   try {
-    const c = client();
-    const check = state.kind === "lensmor.email" ? await c.precheckEmails(selection()) : await c.precheckPhones(selection());
+    const check = await KINDS[state.kind].precheck(client(), selection());
     if (seq !== state.precheckSeq) return;
     $("chargeable-count").textContent = check.chargeableCount;
     $("estimate").textContent = check.credits;
@@ -182,19 +214,17 @@ async function start() {
   showMessage("selection-message", "");
   $("start").disabled = true;
   try {
-    const c = client();
+    const kind = KINDS[state.kind];
     let tokens;
-    if (state.kind === "salesfinity.email") {
-      const people = state.people.filter((p) => state.selected.has(p.id));
-      if (people.length > 10) throw new Error("Pick at most 10 profiles at once for this demo.");
-      const tasks = await Promise.all(people.map((p) => c.enrichEmail({ linkedinUrl: p.linkedinUrl, type: "work", externalId: p.id })));
-      tokens = tasks.map((t) => t.token);
+    if (!kind.start) {
+      tokens = await startEnrichments(client());
     } else {
-      const task = state.kind === "lensmor.email" ? await c.unlockEmails(selection()) : await c.unlockPhones(selection());
+      const task = await kind.start(client(), selection());
       if (!task.started) {
-        showMessage("selection-message", `Nothing to unlock: ${task.skippedIds.length} contacts were already unlocked. No credits were spent.`, "info");
+        showMessage("selection-message", `Nothing to unlock, no credits spent: ${skipSummary(task.skipped)}.`, "info");
         return;
       }
+      if (task.skipped.length) showMessage("selection-message", `Not charged: ${skipSummary(task.skipped)}.`, "info");
       tokens = [task.token];
     }
     localStorage.setItem(STORE, JSON.stringify({ kind: state.kind, tokens, startedAt: Date.now() }));
@@ -207,6 +237,22 @@ async function start() {
   } finally {
     $("start").disabled = false;
   }
+}
+
+/** Salesfinity looks up one profile per request. */
+async function startEnrichments(c) {
+  const people = state.people.filter((p) => state.selected.has(p.id));
+  if (people.length > 10) throw new Error("Pick at most 10 profiles at once for this demo.");
+  const tasks = await Promise.all(people.map((p) => c.enrichEmail({ linkedinUrl: p.linkedinUrl, type: "work", externalId: p.id })));
+  for (const p of people) state.enriched.set(p.id, { status: "pending" });
+  return tasks.map((t) => t.token);
+}
+
+/** "2 already unlocked, 1 missing": why contacts were not charged, from the create's answer. */
+function skipSummary(skipped) {
+  const counts = new Map();
+  for (const { reason } of skipped) counts.set(reason, (counts.get(reason) ?? 0) + 1);
+  return [...counts].map(([reason, n]) => `${n} ${reason.replace("-", " ")}`).join(", ") || "nothing chargeable";
 }
 
 /** A 409 from another tab of this browser: that tab stored its task, so offer to follow it. */

@@ -20,10 +20,12 @@ const PROVIDERS = {
   salesfinity: { base: "SALESFINITY_BASE_URL", key: "SALESFINITY_API_KEY", auth: (key) => ({ "x-api-key": key }) },
 };
 
-/** The only routes served. `start` routes create tasks; the rest are forwarded as they are. */
+/** The only routes served, each one documented by its provider. `start` routes create tasks;
+ *  the rest are forwarded with only the query parameters named in `query` (Lensmor OpenAPI 0.25). */
 const ROUTES = [
   { method: "GET", path: /^\/lensmor\/external\/credits\/balance$/ },
-  { method: "GET", path: /^\/lensmor\/external\/events\/[^/]+\/personnel$/ },
+  { method: "GET", path: /^\/lensmor\/external\/personnel\/list$/, query: ["event_id", "page", "pageSize", "exhibitor_id", "department", "level", "search_query", "sourceType"] },
+  { method: "GET", path: /^\/lensmor\/external\/personnel\/profile$/, query: ["personnel_id"] },
   { method: "POST", path: /^\/lensmor\/external\/actions\/precheck$/, check: "precheck" },
   { method: "POST", path: /^\/lensmor\/external\/contacts\/unlock$/, start: "lensmor.email" },
   { method: "POST", path: /^\/lensmor\/external\/contacts\/unlock-phone$/, start: "lensmor.phone" },
@@ -61,7 +63,7 @@ async function route(request, url, env) {
   if (!match) return apiError(404, "NO_SUCH_ROUTE", "This proxy does not serve that route.");
   if (match.start) return start(match.start, await request.json().catch(() => null), env);
   const body = match.check === "precheck" ? JSON.stringify(precheckBody(await request.json().catch(() => null))) : undefined;
-  return forward(env, url, request.method, body, request.headers);
+  return forward(env, url, request.method, body, request.headers, match.query ?? []);
 }
 
 // ---- starts: validated, once per selection ------------------------------------------------------
@@ -77,10 +79,15 @@ function startInput(kind, body) {
   return { input, key: checkUnlockInput(kind, input).key };
 }
 
+/** Lensmor's `ActionPrecheckRequest` (OpenAPI 0.25): the unlock's input inside `params`. Only
+ *  the two unlock actions are served, checked as the unlock itself would be. */
 function precheckBody(body) {
-  const kind = body?.action_type === "unlock_contact_phones" ? "lensmor.phone" : "lensmor.email";
-  const checked = checkUnlockInput(kind, { eventId: body?.event_id, personnelIds: body?.personnel_ids });
-  return { action_type: body.action_type, event_id: checked.eventId, personnel_ids: checked.personnelIds };
+  const kinds = { unlock_contact_emails: "lensmor.email", unlock_contact_phones: "lensmor.phone" };
+  const kind = kinds[body?.action_type];
+  if (!kind) throw validation("action_type must be unlock_contact_emails or unlock_contact_phones.");
+  const checked = checkUnlockInput(kind, { eventId: body?.params?.event_id, personnelIds: body?.params?.personnel_ids });
+  const source = body.call_source === "api" || body.call_source === "agent" ? { call_source: body.call_source } : {};
+  return { action_type: body.action_type, params: { event_id: checked.eventId, personnel_ids: checked.personnelIds }, ...source };
 }
 
 async function start(kind, body, env) {
@@ -89,14 +96,17 @@ async function start(kind, body, env) {
     ? await (await env.TASKS.get(env.TASKS.idFromName(`start:${key}`)).fetch("https://do/start", { method: "POST", body: JSON.stringify({ kind, input }) })).json()
     : await create(env, kind, input);
   if (started.error) return errorResponse(started.error);
-  return Response.json(createdAnswer(started), { status: started.started ? 201 : 200 });
+  return Response.json(createdAnswer(started), { status: 201 });
 }
 
-/** The provider's create answer, so the browser's client reads it as usual. */
+/** The provider's create answer (`ContactUnlockSubmission`), so the browser's client reads it
+ *  as usual, skip reasons included. */
 function createdAnswer(started) {
   if (started.kind === "salesfinity.email") return { _id: started.taskId, status: started.providerStatus || "pending" };
-  if (!started.started) return { status: "success", skipped_personnel_ids: started.skippedIds };
-  return { status: "accepted", task_id: started.taskId, job_id: started.taskId, skipped_personnel_ids: started.skippedIds };
+  const detail = started.skippedDetail && typeof started.skippedDetail === "object" ? { skipped_detail: started.skippedDetail } : {};
+  const skipped = { skipped_personnel_ids: started.skippedIds, ...detail };
+  if (!started.started) return { status: "success", ...skipped };
+  return { status: "accepted", task_id: started.taskId, job_id: started.taskId, ...skipped };
 }
 
 function client(env, kind) {
@@ -112,7 +122,7 @@ function create(env, kind, input) {
 
 // ---- forwarding ------------------------------------------------------------------------------
 
-async function forward(env, url, method, body, incoming) {
+async function forward(env, url, method, body, incoming, queryNames) {
   const [, name, ...rest] = url.pathname.split("/");
   const provider = PROVIDERS[name];
   const base = (env[provider.base] || (name === "lensmor" ? "https://platform.lensmor.com" : "https://client-api.salesfinity.co")).replace(/\/$/, "");
@@ -122,7 +132,10 @@ async function forward(env, url, method, body, incoming) {
   if (name === "lensmor" && (callSource === "api" || callSource === "agent")) headers["x-call-source"] = callSource;
   let upstream;
   try {
-    upstream = await fetch(`${base}/${rest.join("/")}${url.search}`, { method, headers, body });
+    const query = new URLSearchParams();
+    for (const [name, value] of url.searchParams) if (queryNames.includes(name)) query.append(name, value);
+    const search = query.size ? `?${query}` : "";
+    upstream = await fetch(`${base}/${rest.join("/")}${search}`, { method, headers, body });
   } catch {
     return apiError(502, "UPSTREAM_UNREACHABLE", "The provider could not be reached.");
   }

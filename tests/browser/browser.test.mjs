@@ -6,10 +6,10 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
-import { launchChromium } from "./chromium.mjs";
-import { serveStatic } from "./static.mjs";
+import { launchChromium } from "../support/chromium.mjs";
+import { serveStatic } from "../support/static.mjs";
 import { startSandbox } from "../../sandbox/server.mjs";
-import { installPackedPackage, root } from "../js/packed.mjs";
+import { installPackedPackage, root } from "../support/packed.mjs";
 
 let sandbox, site, browser, bundleDir, app;
 

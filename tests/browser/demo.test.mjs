@@ -5,16 +5,19 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { startDemo } from "../../scripts/demo.mjs";
-import { root } from "../js/packed.mjs";
-import { launchChromium } from "./chromium.mjs";
+import { root } from "../support/packed.mjs";
+import { launchChromium } from "../support/chromium.mjs";
+import { sandboxControls } from "../support/sandbox.mjs";
 
 const out = join(root, "test-output");
-let demo, browser, page;
+let demo, browser, page, sandbox;
 
 before(async () => {
   mkdirSync(out, { recursive: true });
   // Tasks take 1-6 s; the page polls every 0.3-2 s, so a reload lands mid-task.
+  // Tasks that must still run at some step are held by the sandbox until the test releases them.
   demo = await startDemo({ port: 0, speed: 2, polling: { delaysMs: [300, 500, 1000, 2000], jitter: 0 } });
+  sandbox = sandboxControls(demo.sandbox.url);
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1100, height: 1300 } });
   page.on("pageerror", (e) => assert.fail(`page error: ${e.message}`));
@@ -40,6 +43,7 @@ test("select, see the cost, start, reload mid-task: it resumes without a second 
   await select(["790", "792", "793", "797"]);
   await page.waitForFunction(() => document.getElementById("estimate").textContent === "60");
   assert.equal(await text("#chargeable-count"), "4");
+  await sandbox.hold();
   await page.click("#start");
   await page.waitForFunction(() => document.querySelectorAll("#timeline li.poll").length >= 1);
   assert.equal((await creates()).length, 1);
@@ -48,6 +52,8 @@ test("select, see the cost, start, reload mid-task: it resumes without a second 
   await page.reload();
   await page.waitForFunction(() => document.getElementById("task-status").textContent.includes("Resumed"));
   await page.screenshot({ path: join(out, "demo-resumed.png") });
+  await sandbox.hold(false);
+  assert.equal((await sandbox.release()).length, 1, "the task was still running at the reload");
   await page.waitForSelector("[data-outcome=delivered]", { timeout: 30_000 });
   await page.screenshot({ path: join(out, "demo-done.png"), fullPage: true });
 
@@ -75,6 +81,7 @@ test("101 contacts: the message shows next to the selection and no request is se
 test("stop waiting, then resume: the same task finishes", async () => {
   await select(["800", "801"]);
   await page.waitForFunction(() => document.getElementById("estimate").textContent === "30");
+  await sandbox.hold();
   await page.click("#start");
   await page.waitForSelector("#stop:not([hidden])");
   await page.click("#stop");
@@ -82,6 +89,9 @@ test("stop waiting, then resume: the same task finishes", async () => {
   assert.equal(await page.isVisible("#resume"), true);
   const createsSoFar = (await creates()).length;
   await page.click("#resume");
+  await page.waitForFunction(() => document.getElementById("task-status").textContent.includes("Resumed"));
+  await sandbox.hold(false);
+  assert.equal((await sandbox.release()).length, 1, "the task was still running when stopped");
   await page.waitForFunction(() => document.getElementById("task-status").textContent.startsWith("Done"), null, { timeout: 30_000 });
   assert.equal((await creates()).length, createsSoFar);
   assert.equal(await text("[data-outcome=delivered] dd"), "2");

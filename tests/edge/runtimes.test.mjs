@@ -7,8 +7,8 @@ import { copyFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { startSandbox } from "../../sandbox/server.mjs";
-import { installPackedPackage, root } from "../js/packed.mjs";
-import { freePort, startWorkerd } from "./workerd.mjs";
+import { installPackedPackage, root } from "../support/packed.mjs";
+import { freePort, startWorkerd } from "../support/workerd.mjs";
 
 let sandbox, app;
 

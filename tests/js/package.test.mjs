@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startSandbox } from "../../sandbox/server.mjs";
-import { installPackedPackage, root } from "./packed.mjs";
+import { installPackedPackage, root } from "../support/packed.mjs";
 
 let sandbox;
 let app;

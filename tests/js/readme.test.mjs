@@ -6,7 +6,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { startSandbox } from "../../sandbox/server.mjs";
-import { installPackedPackage, root } from "./packed.mjs";
+import { installPackedPackage, root } from "../support/packed.mjs";
 
 test("the README quick start works when copied", async () => {
   const readme = readFileSync(join(root, "README.md"), "utf8");

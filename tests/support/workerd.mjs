@@ -5,7 +5,7 @@ import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { join } from "node:path";
 import { build } from "esbuild";
-import { root } from "../js/packed.mjs";
+import { root } from "./packed.mjs";
 
 export async function freePort() {
   return new Promise((resolve) => {

@@ -1,0 +1,187 @@
+// The published contracts: the sandbox refuses what Lensmor's OpenAPI 0.25 refuses (so it
+// cannot drift back into accepting what the real API would not), and every Lensmor call of the
+// package passes it.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { UnlockClient } from "../../pkg/node.js";
+import { EVENT_ID, idPicker, rejection, testSandbox } from "../support/sandbox.mjs";
+
+const KEY = "uak_contract_secret_31";
+let sandbox;
+const ids = idPicker();
+
+before(async () => {
+  sandbox = await testSandbox({ speed: 40 });
+});
+after(() => sandbox.close());
+
+async function raw(method, path, { body, headers = {}, key = KEY } = {}) {
+  const auth = path.startsWith("/v1/") ? { "x-api-key": key } : { authorization: `Bearer ${key}` };
+  const res = await fetch(sandbox.url + path, {
+    method,
+    headers: { ...auth, ...(body !== undefined ? { "content-type": "application/json" } : {}), ...headers },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+const hundredOne = Array.from({ length: 101 }, (_, i) => String(789 + (i % 150)));
+const unlock = (extra) => ({ event_id: EVENT_ID, personnel_ids: ["789"], ...extra });
+
+/** [what, method, path, options]: each is refused with 400 (or 404 for a route) before anything is charged. */
+const REFUSED = [
+  ["precheck with the input at the top level (the package's old body)", "POST", "/external/actions/precheck", { body: { action_type: "unlock_contact_emails", event_id: EVENT_ID, personnel_ids: ["789"] } }],
+  ["precheck without params", "POST", "/external/actions/precheck", { body: { action_type: "unlock_contact_emails" } }],
+  ["precheck with an action the schema does not list", "POST", "/external/actions/precheck", { body: { action_type: "unlock_everything", params: {} } }],
+  ["precheck with a field the schema forbids", "POST", "/external/actions/precheck", { body: { action_type: "unlock_contact_emails", params: unlock(), callSource: "api" } }],
+  ["precheck of an unlock without personnel_ids in params", "POST", "/external/actions/precheck", { body: { action_type: "unlock_contact_emails", params: { event_id: EVENT_ID } } }],
+  ["unlock without event_id", "POST", "/external/contacts/unlock", { body: { personnel_ids: ["789"] } }],
+  ["unlock with an empty event_id", "POST", "/external/contacts/unlock", { body: unlock({ event_id: "" }) }],
+  ["unlock with a 101-character event_id", "POST", "/external/contacts/unlock", { body: unlock({ event_id: "1".repeat(101) }) }],
+  ["unlock with no personnel ids", "POST", "/external/contacts/unlock", { body: unlock({ personnel_ids: [] }) }],
+  ["unlock with 101 personnel ids", "POST", "/external/contacts/unlock", { body: unlock({ personnel_ids: hundredOne }) }],
+  ["unlock with numeric personnel ids", "POST", "/external/contacts/unlock", { body: unlock({ personnel_ids: [789] }) }],
+  ["unlock with a body that is not JSON", "POST", "/external/contacts/unlock", { body: "{" }],
+  ["phone unlock with 101 personnel ids", "POST", "/external/contacts/unlock-phone", { body: unlock({ personnel_ids: hundredOne }) }],
+  ["an x-call-source the schema does not list", "POST", "/external/contacts/unlock", { body: unlock(), headers: { "x-call-source": "robot" } }],
+  ["personnel list without event_id", "GET", "/external/personnel/list?page=1", {}],
+  ["personnel list with pageSize 51", "GET", `/external/personnel/list?event_id=${EVENT_ID}&pageSize=51`, {}],
+  ["personnel list with page 0", "GET", `/external/personnel/list?event_id=${EVENT_ID}&page=0`, {}],
+  ["personnel list with a 201-character search_query", "GET", `/external/personnel/list?event_id=${EVENT_ID}&search_query=${"q".repeat(201)}`, {}],
+  ["personnel list with an unknown sourceType", "GET", `/external/personnel/list?event_id=${EVENT_ID}&sourceType=vip`, {}],
+  ["personnel list with an undocumented parameter", "GET", `/external/personnel/list?event_id=${EVENT_ID}&page_size=10`, {}],
+  ["profile with a 21-character personnel_id", "GET", `/external/personnel/profile?personnel_id=${"9".repeat(21)}`, {}],
+  ["profile without personnel_id", "GET", "/external/personnel/profile", {}],
+  ["balance with a query", "GET", "/external/credits/balance?debug=1", {}],
+  ["Salesfinity enrichment of a URL that is not a profile", "POST", "/v1/api/enrichment/email", { body: { linkedin_url: "https://example.com/in/x", type: "work" } }],
+  ["Salesfinity enrichment without type", "POST", "/v1/api/enrichment/email", { body: { linkedin_url: "https://www.linkedin.com/in/ada" } }],
+  ["Salesfinity enrichment with a 257-character external_id", "POST", "/v1/api/enrichment/email", { body: { linkedin_url: "https://www.linkedin.com/in/ada", type: "work", external_id: "x".repeat(257) } }],
+];
+
+test("the sandbox refuses every shape the published schemas refuse, and charges nothing", async () => {
+  const before = (await raw("GET", "/external/credits/balance")).body.totalBalance;
+  for (const [what, method, path, options] of REFUSED) {
+    const answer = await raw(method, path, options);
+    assert.equal(answer.status, 400, `${what}: ${JSON.stringify(answer.body)}`);
+    if (!path.startsWith("/v1/")) {
+      // Lensmor's ApiError: all four fields required.
+      assert.deepEqual(Object.keys(answer.body).sort(), ["code", "errorKey", "message", "traceId"], what);
+    }
+  }
+  assert.equal((await raw("GET", "/external/credits/balance")).body.totalBalance, before);
+});
+
+test("the sandbox serves no route its providers do not document", async () => {
+  for (const [method, path] of [
+    ["GET", `/external/events/${EVENT_ID}/personnel`],
+    ["GET", "/external/contacts/unlock"],
+    ["POST", "/external/contacts/unlock-tasks/321"],
+    ["GET", "/v1/api/enrichment"],
+  ]) {
+    assert.equal((await raw(method, path)).status, 404, `${method} ${path}`);
+  }
+  // The right shapes pass, so the refusals above are about the shapes.
+  const precheck = await raw("POST", "/external/actions/precheck", { body: { action_type: "unlock_contact_emails", params: unlock(), call_source: "api" } });
+  assert.equal(precheck.status, 200);
+  assert.equal(precheck.body.ok, true);
+  const other = await raw("POST", "/external/actions/precheck", { body: { action_type: "query_event_personnel", params: { event_id: EVENT_ID } } });
+  assert.deepEqual([other.status, other.body.allowed, other.body.reason_code], [200, false, "unsupported_action"]);
+});
+
+test("every Lensmor call of the package passes the strict sandbox", async () => {
+  const client = new UnlockClient({ provider: "lensmor", apiKey: KEY, baseUrl: sandbox.url, callSource: "agent", polling: { delaysMs: [20, 40], jitter: 0 } });
+  const from = (await sandbox.requests()).length;
+  // 794 was unlocked before; "99999" is no contact: both skipped with their reasons, uncharged.
+  const fresh = ids(3);
+  const selection = { eventId: EVENT_ID, personnelIds: [...fresh, "794", "99999"] };
+
+  const check = await client.precheckEmails(selection);
+  assert.deepEqual([check.allowed, check.reasonCode, check.credits, check.chargeableCount], [true, "ok", 45, 3]);
+  assert.deepEqual(check.chargeableIds, fresh);
+  assert.deepEqual(check.missingIds, ["99999"]);
+  assert.equal(check.alreadyUnlockedCount, 1);
+  const phones = await client.precheckPhones({ eventId: EVENT_ID, personnelIds: fresh });
+  assert.equal(phones.credits, 450);
+
+  const task = await client.unlockEmails(selection);
+  assert.equal(task.started, true);
+  assert.deepEqual(task.skipped, [{ id: "794", reason: "already-unlocked" }, { id: "99999", reason: "missing" }]);
+  assert.deepEqual(task.skippedDetail, { already_unlocked_personnel_ids: ["794"], missing_personnel_ids: ["99999"] });
+  const result = await client.waitForTask(task.token);
+  assert.equal(result.items.length, 3);
+  assert.deepEqual(result.anomalies, []);
+
+  // The already-unlocked contact's value is read from the contact routes, not the task.
+  const known = await client.getContact("794");
+  assert.equal(known.emailStatus, "unlocked");
+  assert.match(known.email, /@.+\.example$/);
+
+  const phoneTask = await client.unlockPhones({ eventId: EVENT_ID, personnelIds: fresh.slice(0, 1) });
+  let step = await client.pollOnce(phoneTask.token);
+  for (let i = 0; i < 50 && !step.done; i++) step = await client.pollOnce(step.token);
+  assert.equal(step.done, true);
+  assert.ok((await client.creditBalance()).balance < 1000);
+
+  const pages = [];
+  for (let page = 1; page <= 3; page++) pages.push(await client.listContacts({ eventId: EVENT_ID, page, pageSize: 50 }));
+  assert.deepEqual(pages.map((p) => p.items.length), [50, 50, 50]);
+  assert.deepEqual(pages.map((p) => p.hasMore), [true, true, false]);
+  const unlocked = pages.flatMap((p) => p.items).filter((c) => c.emailStatus === "unlocked");
+  assert.ok(unlocked.length >= 14 && unlocked.every((c) => c.email), "unlocked contacts carry their email");
+  const filtered = await client.listContacts({ eventId: EVENT_ID, searchQuery: "jane", sourceType: "exhibitor", department: "Sales", level: "vp", exhibitorId: "1" });
+  assert.equal(filtered.page, 1);
+
+  const sent = (await sandbox.requests()).slice(from);
+  assert.ok(sent.length >= 12, `the calls reached the sandbox (${sent.length})`);
+  const refused = sent.filter((r) => r.status >= 400);
+  assert.deepEqual(refused, [], "no call of the package was refused");
+  assert.ok(sent.filter((r) => r.path === "/external/actions/precheck").every((r) => r.body.call_source === "agent" && r.body.params));
+});
+
+test("the preview window: a page past it resolves empty and not accessible", async () => {
+  const client = new UnlockClient({ provider: "lensmor", apiKey: "uak_preview_contract", baseUrl: sandbox.url });
+  const first = await client.listContacts({ eventId: EVENT_ID, pageSize: 50 });
+  assert.deepEqual([first.items.length, first.accessible, first.accessMode, first.previewLimit, first.hasMore], [50, true, "preview", 50, false]);
+  const past = await client.listContacts({ eventId: EVENT_ID, page: 2, pageSize: 50 });
+  assert.deepEqual([past.items.length, past.accessible, past.total], [0, false, 150]);
+});
+
+test("inputs past the documented limits are refused before any request", async () => {
+  const client = new UnlockClient({ provider: "lensmor", apiKey: KEY, baseUrl: sandbox.url });
+  const from = (await sandbox.requests()).length;
+  const cases = [
+    [client.unlockEmails({ eventId: "e".repeat(101), personnelIds: ["789"] }), "eventId"],
+    [client.precheckPhones({ eventId: "e".repeat(101), personnelIds: ["789"] }), "eventId"],
+    [client.listContacts({ eventId: EVENT_ID, pageSize: 51 }), "pageSize"],
+    [client.listContacts({ eventId: EVENT_ID, page: 0 }), "page"],
+    [client.listContacts({ eventId: EVENT_ID, level: "x".repeat(51) }), "level"],
+    [client.listContacts({ eventId: EVENT_ID, sourceType: "vip" }), "sourceType"],
+    [client.getContact("9".repeat(21)), "personnelId"],
+    [client.getContact(789), "personnelId"],
+  ];
+  for (const [promise, field] of cases) {
+    const error = await rejection(promise);
+    assert.deepEqual([error.name, error.code, error.field], ["UnlockError", "validation", field]);
+  }
+  const salesfinity = new UnlockClient({ provider: "salesfinity", apiKey: "sf_x", baseUrl: sandbox.url });
+  assert.equal((await rejection(salesfinity.listContacts({ eventId: EVENT_ID }))).field, "provider");
+  assert.equal((await sandbox.requests()).length, from, "nothing was sent");
+});
+
+test("odd task answers: every readable item is reported, the odd ones are named", async () => {
+  const client = new UnlockClient({ provider: "lensmor", apiKey: KEY, baseUrl: sandbox.url, polling: { delaysMs: [20], jitter: 0 } });
+  const [a, b] = ids(2);
+  const task = await client.unlockEmails({ eventId: EVENT_ID, personnelIds: [a, b] });
+  const body = JSON.stringify({
+    taskId: task.taskId, taskStatus: "completed", items: [
+      { personnelId: "", status: "unlocked", email: "nobody@x.example" },
+      { personnelId: a, status: "unlocked", email: "kept@x.example" },
+      { personnelId: a, status: "failed", errorCode: "TASK_FAILED" },
+      { personnelId: b, status: "unlocked_later" },
+    ],
+  });
+  await sandbox.faults({ path: `/external/contacts/unlock-tasks/${task.taskId}`, kind: "body", status: 200, body });
+  const snapshot = await client.getTask(task.token);
+  assert.deepEqual(snapshot.items.map((i) => [i.id, i.status, i.value ?? null]), [[a, "delivered", "kept@x.example"], [b, "unknown", null]]);
+  assert.deepEqual(snapshot.anomalies, [{ problem: "item-without-id", index: 0 }, { problem: "repeated-id", id: a }]);
+});
