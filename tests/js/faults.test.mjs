@@ -5,6 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startSandbox } from "../../sandbox/server.mjs";
 import { UnlockClient, tokenFor } from "../../pkg/node.js";
+import { idPicker, testSandbox } from "../support/sandbox.mjs";
 
 const KEY = "uak_fault_secret_5e2d";
 const FAST = { delaysMs: [40, 60, 100, 150], jitter: 0 };
@@ -13,7 +14,7 @@ const CREATE = "/external/contacts/unlock";
 let sandbox;
 
 before(async () => {
-  sandbox = await startSandbox({ speed: 40 });
+  sandbox = await testSandbox({ speed: 40 });
 });
 after(() => sandbox.close());
 
@@ -25,16 +26,7 @@ const log = async () => (await (await fetch(`${sandbox.url}/__sandbox/requests`)
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const rejection = (promise) => promise.then(() => assert.fail("expected a rejection"), (e) => e);
 
-let nextId = 789;
-function ids(n) {
-  const out = [];
-  while (out.length < n) {
-    const i = nextId++ - 789;
-    if (i >= 150) throw new Error("sandbox personnel exhausted");
-    if (i % 11 !== 5) out.push(String(789 + i));
-  }
-  return out;
-}
+const ids = idPicker();
 const start = (client, n = 1) => client.unlockEmails({ eventId: "139574", personnelIds: ids(n) });
 
 test("polling: 429 with an HTTP-date Retry-After is waited out", async () => {
@@ -71,14 +63,19 @@ test("polling: a connection reset mid-response is retried", async () => {
 });
 
 test("polling: items missing or duplicated between polls are never lost nor doubled", async () => {
-  await config({ speed: 1, taskMs: [400, 400] });
+  // Held until the first answer is in: it is whole and still running; every later one forgets
+  // the first contact.
+  await sandbox.hold();
   try {
     const client = lensmor();
     const selection = ids(3);
     const task = await client.unlockEmails({ eventId: "139574", personnelIds: selection });
-    // The first answer is whole; every later one forgets the first contact.
     await faults([{ path: POLL, kind: "delay", delayMs: 0 }, { path: POLL, kind: "drop-items", count: 100 }]);
-    const result = await client.waitForTask(task.token);
+    let released;
+    const result = await client.waitForTask(task.token, {
+      onProgress: () => (released ??= sandbox.hold(false).then(() => sandbox.release(task.taskId))),
+    });
+    assert.deepEqual(await released, [task.taskId]);
     await post("/__sandbox/faults");
     assert.deepEqual(result.items.map((i) => i.id).sort(), [...selection].sort(), "every contact is in the result");
     assert.ok(result.unresolved.some((i) => i.id === selection[0]), "the forgotten contact is listed as unresolved");
@@ -90,7 +87,7 @@ test("polling: items missing or duplicated between polls are never lost nor doub
     assert.equal(new Set(doubled.items.map((i) => i.id)).size, doubled.items.length);
     assert.equal(doubled.items.length, 2);
   } finally {
-    await config({ speed: 40, taskMs: [2000, 12000] });
+    await sandbox.hold(false);
   }
 });
 

@@ -4,13 +4,14 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startSandbox } from "../../sandbox/server.mjs";
 import { UnlockClient, UnlockError, parseTaskResponse } from "../../pkg/node.js";
+import { idPicker, rejection, testSandbox } from "../support/sandbox.mjs";
 
 const KEY = "uak_node_secret_7f3a";
 const FAST = { delaysMs: [40, 60, 100, 150], jitter: 0 };
 let sandbox;
 
 before(async () => {
-  sandbox = await startSandbox({ speed: 40 });
+  sandbox = await testSandbox({ speed: 40 });
 });
 after(() => sandbox.close());
 
@@ -26,25 +27,7 @@ const faults = (list) => control("/__sandbox/faults", list);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Fresh personnel ids for each test, so tests never see each other's unlocks. */
-let nextId = 789;
-function ids(n, filter = () => true) {
-  const out = [];
-  while (out.length < n) {
-    const id = String(nextId++);
-    if (Number(id) - 789 >= 150) throw new Error("sandbox personnel exhausted");
-    if ((Number(id) - 789) % 11 !== 5 && filter(id)) out.push(id); // skip pre-unlocked ones
-  }
-  return out;
-}
-
-async function rejection(promise) {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  assert.fail("expected a rejection");
-}
+const ids = idPicker();
 
 function assertNoKey(value) {
   const text = JSON.stringify(value, Object.getOwnPropertyNames(value ?? {})) + String(value?.stack ?? "");
@@ -119,8 +102,11 @@ test("abort rejects with aborted and a token, and stops polling", async () => {
   const client = lensmor({ polling: { delaysMs: [200], jitter: 0 } });
   const task = await client.unlockEmails({ eventId: "139574", personnelIds: ids(1) });
   const controller = new AbortController();
-  setTimeout(() => controller.abort(), 30);
-  const error = await rejection(client.waitForTask(task.token, { signal: controller.signal }));
+  // The first poll is due 200 ms after the create: aborting right after the call is during
+  // that wait, on any machine.
+  const waiting = client.waitForTask(task.token, { signal: controller.signal });
+  controller.abort();
+  const error = await rejection(waiting);
   assert.ok(error instanceof UnlockError && error instanceof Error);
   assert.equal(error.code, "aborted");
   assert.equal(typeof error.token, "string");
@@ -139,17 +125,20 @@ test("abort rejects with aborted and a token, and stops polling", async () => {
 
 test("maxWaitMs ends in timeout with a token that resumes", async () => {
   const client = lensmor({ polling: { delaysMs: [50, 400], jitter: 0 } });
-  await control("/__sandbox/config", { speed: 1, taskMs: [600, 600] });
+  // Held: the task is still running when the wait's 200 ms are up, however slow the machine.
+  await sandbox.hold();
   try {
     const task = await client.unlockEmails({ eventId: "139574", personnelIds: ids(1) });
     const error = await rejection(client.waitForTask(task.token, { maxWaitMs: 200 }));
     assert.equal(error.code, "timeout");
     assert.match(error.message, /did not finish within 200 ms/);
     assert.match(error.message, /resume it from its token/);
+    await sandbox.hold(false);
+    assert.deepEqual(await sandbox.release(task.taskId), [task.taskId]);
     const result = await client.waitForTask(error.token);
     assert.equal(result.done, true);
   } finally {
-    await control("/__sandbox/config", { speed: 40, taskMs: [2000, 12000] });
+    await sandbox.hold(false);
   }
 });
 
