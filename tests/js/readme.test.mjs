@@ -22,7 +22,7 @@ test("the README quick start works when copied", async () => {
       env: { ...process.env, LENSMOR_BASE_URL: sandbox.url, LENSMOR_API_KEY: "uak_demo" },
     });
     assert.equal(stderr, "");
-    assert.match(stdout, /^3 chargeable, 45 credits$/m);
+    assert.match(stdout, /^3 chargeable, 45 credits, allowed: true \(ok\)$/m);
     assert.match(stdout, /^delivered 789 \S+@\S+\.example$/m);
     assert.match(stdout, /^delivered 792 \S+@\S+\.example$/m);
     assert.match(stdout, /^failed 793 TASK_FAILED$/m);
