@@ -1,6 +1,6 @@
 /// <reference lib="esnext.disposable" />
 // (wasm-bindgen declares `[Symbol.dispose]` on UnlockClient; this lib names that symbol.)
-export { UnlockClient, checkUnlockInput, checkEnrichInput, tokenFor, parseTaskResponse } from "./unlock_tasks.js";
+export { UnlockClient, checkUnlockInput, checkEnrichInput, tokenFor, parseTaskResponse, creditsPerContact } from "./unlock_tasks.js";
 export type {
   TaskKind, TaskStatus, ItemStatus, PollingOptions, ClientOptions, UnlockInput, EnrichInput,
   StartedTask, Item, Snapshot, TaskResult, PollStep, UnlockEvent, WaitOptions, Balance, Precheck,

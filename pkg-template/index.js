@@ -1,8 +1,8 @@
 // Browsers, bundlers and Deno: the .wasm is found next to this file via import.meta.url and
 // loaded before the first call (top-level await), so no init() is needed.
-import init, { UnlockClient, checkUnlockInput, checkEnrichInput, tokenFor, parseTaskResponse } from "./unlock_tasks.js";
+import init, { UnlockClient, checkUnlockInput, checkEnrichInput, tokenFor, parseTaskResponse, creditsPerContact } from "./unlock_tasks.js";
 
 await init({ module_or_path: new URL("./unlock_tasks_bg.wasm", import.meta.url) });
 
-export { UnlockClient, checkUnlockInput, checkEnrichInput, tokenFor, parseTaskResponse };
+export { UnlockClient, checkUnlockInput, checkEnrichInput, tokenFor, parseTaskResponse, creditsPerContact };
 export { UnlockError } from "./errors.js";

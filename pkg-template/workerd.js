@@ -1,9 +1,9 @@
 // Cloudflare Workers / workerd: the .wasm is imported as a compiled module (code generation
 // from bytes is not allowed there).
 import wasmModule from "./unlock_tasks_bg.wasm";
-import { initSync, UnlockClient, checkUnlockInput, checkEnrichInput, tokenFor, parseTaskResponse } from "./unlock_tasks.js";
+import { initSync, UnlockClient, checkUnlockInput, checkEnrichInput, tokenFor, parseTaskResponse, creditsPerContact } from "./unlock_tasks.js";
 
 initSync({ module: wasmModule });
 
-export { UnlockClient, checkUnlockInput, checkEnrichInput, tokenFor, parseTaskResponse };
+export { UnlockClient, checkUnlockInput, checkEnrichInput, tokenFor, parseTaskResponse, creditsPerContact };
 export { UnlockError } from "./errors.js";

@@ -3,6 +3,10 @@
 //! A request that reaches a provider may cost credits, so bad input must be refused here, with an
 //! error that names the field (as the JavaScript API spells it) and the rule that was broken.
 
+use std::collections::HashSet;
+
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
 use crate::error::{quote, Error};
 
 /// The seeds' batch limit for Lensmor unlocks. Later API versions accept more; callers may raise
@@ -12,6 +16,9 @@ pub const DEFAULT_MAX_BATCH: usize = 100;
 pub const MAX_EXTERNAL_ID_CHARS: usize = 256;
 /// Task ids are opaque strings; this bounds what a token or a URL may carry.
 pub const MAX_TASK_ID_BYTES: usize = 256;
+/// A selection may repeat ids, but a list longer than this many times the batch limit is
+/// refused before it is read: de-duplicating it would be work done for nobody.
+pub const MAX_LIST_FACTOR: usize = 10;
 /// Lensmor's `event_id`: 1..100 characters (OpenAPI 0.25, on the unlock bodies and the personnel
 /// list). A longer one would be refused with a 400 after the request was sent.
 pub const MAX_EVENT_ID_CHARS: usize = 100;
@@ -47,12 +54,27 @@ impl Selection {
                 "personnelIds is empty: select at least one contact to unlock.",
             ));
         }
+        // Counted before any per-id work: a list far past the limit is refused in constant
+        // time, whatever its duplicates (an attacker's 100,000 ids cost nothing to refuse).
+        let cap = max_batch.saturating_mul(MAX_LIST_FACTOR);
+        if personnel_ids.len() > cap {
+            return Err(Error::validation(
+                "personnelIds",
+                format!(
+                    "{} ids given; at most {max_batch} contacts can be unlocked in one task \
+                     (and at most {cap} ids, duplicates included, are read).",
+                    personnel_ids.len()
+                ),
+            ));
+        }
         let mut distinct: Vec<String> = Vec::with_capacity(personnel_ids.len());
+        let mut seen: HashSet<String> = HashSet::with_capacity(personnel_ids.len());
         let mut duplicates = Vec::new();
+        let mut repeated: HashSet<String> = HashSet::new();
         for (index, raw) in personnel_ids.iter().enumerate() {
             let id = required_id(&format!("personnelIds[{index}]"), raw)?;
-            if distinct.contains(&id) {
-                if !duplicates.contains(&id) {
+            if !seen.insert(id.clone()) {
+                if repeated.insert(id.clone()) {
                     duplicates.push(id);
                 }
             } else {
@@ -321,14 +343,30 @@ fn linkedin_profile_url(url: &str) -> Result<String, Error> {
         .strip_prefix("in/")
         .map(|rest| rest.strip_suffix('/').unwrap_or(rest))
         .ok_or_else(refuse)?;
-    let valid_name = !name.is_empty()
-        && !name.contains('/')
-        && !name.chars().any(|c| c.is_whitespace() || c.is_control());
-    if !valid_name {
-        return Err(refuse());
-    }
+    let name = canonical_slug(name).ok_or_else(refuse)?;
     Ok(format!("https://www.linkedin.com/in/{name}"))
 }
+
+/// A profile's name in one spelling: percent-decoded, lower-cased (LinkedIn matches profile
+/// names without regard to case), and encoded again where a path segment needs it. So
+/// `Ada-Lovelace`, `ada%2Dlovelace` and `ADA-LOVELACE` are one lookup, not three paid ones.
+fn canonical_slug(raw: &str) -> Option<String> {
+    let decoded = percent_decode_str(raw).decode_utf8().ok()?;
+    let valid = !decoded.is_empty()
+        && !decoded.contains('/')
+        && !decoded.chars().any(|c| c.is_whitespace() || c.is_control());
+    if !valid {
+        return None;
+    }
+    Some(utf8_percent_encode(&decoded.to_lowercase(), SLUG).to_string())
+}
+
+/// Characters kept as they are in a profile name; the rest is percent-encoded.
+const SLUG: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 /// The few parts of an absolute http(s) URL this crate needs to check, without pulling a full
 /// URL parser (and its IDNA tables) into the .wasm.
@@ -438,6 +476,14 @@ mod tests {
         assert!(Selection::new("e", &with_dup, 100).is_ok());
         // The limit can be raised for newer API versions.
         assert!(Selection::new("e", &too_many, 2000).is_ok());
+        // A list past ten times the limit is refused before any id is read.
+        let flood: Vec<String> = vec![String::new(); 1001];
+        let err = Selection::new("e", &flood, 100).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("personnelIds"));
+        assert!(err.message.contains("1001 ids"), "{}", err.message);
+        let dups: Vec<String> = vec!["7".to_string(); 1000];
+        let one = Selection::new("e", &dups, 100).unwrap();
+        assert_eq!((one.personnel_ids.len(), one.duplicates.len()), (1, 1));
 
         assert_eq!(field_of(Selection::new("e", &[], 100)), "personnelIds");
         assert_eq!(field_of(Selection::new("", &ids(&["1"]), 100)), "eventId");
@@ -482,13 +528,20 @@ mod tests {
                 "{ok}"
             );
         }
-        assert!(Enrichment::new(
-            "https://www.linkedin.com/in/j%C3%A9r%C3%B4me-1",
-            "work",
-            None,
-            None
-        )
-        .is_ok());
+        // Case and percent-encoding make no other profile, so no second paid lookup.
+        for same in [
+            "https://www.linkedin.com/in/J%C3%A9r%C3%B4me-1",
+            "https://www.linkedin.com/in/jérôme-1/",
+            "linkedin.com/in/JÉRÔME%2D1",
+        ] {
+            let e = Enrichment::new(same, "work", None, None).unwrap();
+            assert_eq!(
+                e.linkedin_url, "https://www.linkedin.com/in/j%C3%A9r%C3%B4me-1",
+                "{same}"
+            );
+        }
+        assert!(Enrichment::new("linkedin.com/in/a%2Fb", "work", None, None).is_err());
+        assert!(Enrichment::new("linkedin.com/in/%FF", "work", None, None).is_err());
         for bad in [
             "",
             "https://www.linkedin.com/company/acme",

@@ -1,27 +1,42 @@
-// The edge side of unlock-tasks: a proxy that keeps the provider keys on the server.
+// The edge side of unlock-tasks: a proxy that keeps the provider keys on the server and spends
+// credits only for signed-in users, within a daily budget each.
 //
-// The browser uses the package as usual, pointed at this worker:
-//   new UnlockClient({ provider: "lensmor", baseUrl: "https://<worker>/lensmor" })
-// The worker answers only the routes a browser needs, in the providers' own shapes, and adds
-// the key. Starts are validated by the package before anything is spent, and made once per
-// selection: a Durable Object named after the selection creates the task, then drives it to
-// the end with alarms (pollOnce at the times the token asks for) and keeps the result, so a
-// browser can close and come back to a finished task. Salesfinity callbacks are hints,
-// confirmed by reading the request back before they are believed (they are not signed).
+// The browser uses the package as usual, pointed at this worker and signed in:
+//   new UnlockClient({ provider: "lensmor", baseUrl: "https://<worker>/lensmor",
+//                      headers: async () => ({ authorization: `Bearer ${await sessionToken()}` }) })
+// The worker answers only documented routes, in the providers' own shapes, and adds the key.
 //
-// env: LENSMOR_API_KEY, SALESFINITY_API_KEY, ALLOWED_ORIGIN (the page's origin), TASKS (the
-// Durable Object namespace; optional: without it starts go straight to the provider and
-// nothing polls in the background), and for tests LENSMOR_BASE_URL, SALESFINITY_BASE_URL,
-// POLL_DELAYS_MS (a JSON array).
-import { UnlockClient, UnlockError, checkEnrichInput, checkUnlockInput, tokenFor } from "unlock-tasks";
+// Every route but CORS preflight needs `Authorization: Bearer <JWT>`: HS256, signed by the app's
+// server with SESSION_SECRET, with `sub` (the user) and `exp`. Replace `verifySession` to use
+// another identity provider: `handle(request, env, { authenticate })`.
+// Starts are validated by the package before anything is spent, reserve their worst-case cost
+// in the user's daily budget, and are made once per user and selection, however many arrive at
+// once: a Durable Object named after them creates the task and then drives it to the end with
+// alarms. Tasks are readable only by the user who started them. Salesfinity callbacks need the
+// callback secret, are hints confirmed by reading back, and trigger at most one read per task
+// per interval. No request follows a redirect; every upstream call has a time limit and a size
+// limit; no response carries a key.
+//
+// Settings (see README, "Deploy"): LENSMOR_API_KEY, SALESFINITY_API_KEY, SESSION_SECRET,
+// ALLOWED_ORIGIN, TASKS (Durable Object namespace), DAILY_CREDITS_PER_USER,
+// REQUESTS_PER_MINUTE_PER_USER, UPSTREAM_TIMEOUT_MS, CALLBACK_SECRET, PUBLIC_URL,
+// CALLBACK_INTERVAL_MS; for tests LENSMOR_BASE_URL, SALESFINITY_BASE_URL, POLL_DELAYS_MS.
+import { UnlockClient, UnlockError, checkEnrichInput, checkUnlockInput, creditsPerContact, tokenFor } from "unlock-tasks";
 
 const PROVIDERS = {
-  lensmor: { base: "LENSMOR_BASE_URL", key: "LENSMOR_API_KEY", auth: (key) => ({ authorization: `Bearer ${key}` }) },
-  salesfinity: { base: "SALESFINITY_BASE_URL", key: "SALESFINITY_API_KEY", auth: (key) => ({ "x-api-key": key }) },
+  lensmor: { base: "LENSMOR_BASE_URL", key: "LENSMOR_API_KEY", production: "https://platform.lensmor.com", auth: (key) => ({ authorization: `Bearer ${key}` }) },
+  salesfinity: { base: "SALESFINITY_BASE_URL", key: "SALESFINITY_API_KEY", production: "https://client-api.salesfinity.co", auth: (key) => ({ "x-api-key": key }) },
 };
 
+/** Request bodies above this are refused before they are read whole, let alone parsed. */
+const MAX_BODY_BYTES = 64 * 1024;
+/** Provider answers above this are refused: reading stops there. */
+const MAX_UPSTREAM_BYTES = 4 * 1024 * 1024;
+const MAX_TOKEN_CHARS = 4096;
+
 /** The only routes served, each one documented by its provider. `start` routes create tasks;
- *  the rest are forwarded with only the query parameters named in `query` (Lensmor OpenAPI 0.25). */
+ *  `task` routes read one (its owner only); the rest are forwarded with only the query
+ *  parameters named in `query` (Lensmor OpenAPI 0.25). */
 const ROUTES = [
   { method: "GET", path: /^\/lensmor\/external\/credits\/balance$/ },
   { method: "GET", path: /^\/lensmor\/external\/personnel\/list$/, query: ["event_id", "page", "pageSize", "exhibitor_id", "department", "level", "search_query", "sourceType"] },
@@ -29,54 +44,128 @@ const ROUTES = [
   { method: "POST", path: /^\/lensmor\/external\/actions\/precheck$/, check: "precheck" },
   { method: "POST", path: /^\/lensmor\/external\/contacts\/unlock$/, start: "lensmor.email" },
   { method: "POST", path: /^\/lensmor\/external\/contacts\/unlock-phone$/, start: "lensmor.phone" },
-  { method: "GET", path: /^\/lensmor\/external\/contacts\/unlock(-phone)?-tasks\/[^/]+$/ },
+  { method: "GET", path: /^\/lensmor\/external\/contacts\/unlock-tasks\/([^/]+)$/, task: "lensmor.email" },
+  { method: "GET", path: /^\/lensmor\/external\/contacts\/unlock-phone-tasks\/([^/]+)$/, task: "lensmor.phone" },
   { method: "GET", path: /^\/salesfinity\/v1\/api\/enrichment\/credits$/ },
   { method: "POST", path: /^\/salesfinity\/v1\/api\/enrichment\/email$/, start: "salesfinity.email" },
-  { method: "GET", path: /^\/salesfinity\/v1\/api\/enrichment\/email\/[^/]+$/ },
+  { method: "GET", path: /^\/salesfinity\/v1\/api\/enrichment\/email\/([^/]+)$/, task: "salesfinity.email" },
 ];
 
 /** Response headers passed on from the provider; nothing else (no cookies, no server details). */
 const PASSED_HEADERS = ["content-type", "retry-after", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "x-request-id"];
 
+/** The deployment's settings, with safe defaults. */
+function settings(env) {
+  const int = (value, fallback) => (Number.isSafeInteger(Number(value)) && Number(value) > 0 ? Number(value) : fallback);
+  return {
+    dailyCredits: int(env.DAILY_CREDITS_PER_USER, 1500),
+    perMinute: int(env.REQUESTS_PER_MINUTE_PER_USER, 60),
+    upstreamTimeoutMs: int(env.UPSTREAM_TIMEOUT_MS, 15_000),
+    callbackIntervalMs: int(env.CALLBACK_INTERVAL_MS, 30_000),
+    delays: env.POLL_DELAYS_MS ? JSON.parse(env.POLL_DELAYS_MS) : undefined,
+  };
+}
+
 export default {
   fetch: (request, env) => handle(request, env),
 };
 
-export async function handle(request, env) {
+export async function handle(request, env, { authenticate = verifySession } = {}) {
   const url = new URL(request.url);
   const origin = request.headers.get("origin");
   if (origin && origin !== env.ALLOWED_ORIGIN) return apiError(403, "ORIGIN_NOT_ALLOWED", "This origin may not use this proxy.");
   const cors = origin ? corsHeaders(origin) : {};
   if (request.method === "OPTIONS") return new Response(null, { status: 204, headers: cors });
+  let response;
   try {
-    return withHeaders(await route(request, url, env), cors);
+    response = await route(request, url, env, authenticate);
   } catch (error) {
-    return withHeaders(errorResponse(error), cors);
+    response = errorResponse(error);
   }
+  return withHeaders(await redacted(response, env), cors);
 }
 
-async function route(request, url, env) {
-  if (request.method === "POST" && url.pathname === "/callbacks/salesfinity") return salesfinityCallback(request, env);
+async function route(request, url, env, authenticate) {
+  if (request.method === "POST" && url.pathname === "/callbacks/salesfinity") return salesfinityCallback(request, url, env);
+  const user = await authenticate(request, env);
+  if (!user?.id) throw refusal(401, "UNAUTHORIZED", "Sign in: this proxy needs a session token.");
+  if (!env.TASKS) throw refusal(503, "NO_STATE", "This deployment has no TASKS Durable Object namespace: it cannot keep budgets or owners.");
+  const admitted = await call(userStub(env, user.id), "/admit", { perMinute: settings(env).perMinute });
+  if (!admitted.ok) {
+    const seconds = Math.max(1, Math.ceil(admitted.retryAfterMs / 1000));
+    return apiError(429, "USER_RATE_LIMITED", `Too many requests from this user; try again in ${seconds} s.`, undefined, { "retry-after": String(seconds) });
+  }
   const task = /^\/tasks\/([a-z.]+)\/([^/]+)$/.exec(url.pathname);
-  if (request.method === "GET" && task) return taskState(env, task[1], decodeURIComponent(task[2]));
+  if (request.method === "GET" && task) return taskState(env, user, task[1], decodeURIComponent(task[2]));
   const match = ROUTES.find((r) => r.method === request.method && r.path.test(url.pathname));
   if (!match) return apiError(404, "NO_SUCH_ROUTE", "This proxy does not serve that route.");
-  if (match.start) return start(match.start, await request.json().catch(() => null), env);
-  const body = match.check === "precheck" ? JSON.stringify(precheckBody(await request.json().catch(() => null))) : undefined;
+  if (match.start) return start(match.start, await readJson(request), env, user);
+  if (match.task) {
+    const id = decodeURIComponent(match.path.exec(url.pathname)[1]);
+    if (!(await owns(env, user, match.task, id))) return notFound();
+  }
+  const body = match.check === "precheck" ? JSON.stringify(precheckBody(await readJson(request))) : undefined;
   return forward(env, url, request.method, body, request.headers, match.query ?? []);
 }
 
-// ---- starts: validated, once per selection ------------------------------------------------------
+// ---- who is calling ------------------------------------------------------------------------
 
-/** The provider's create body, read into the package's input shape and checked. */
-function startInput(kind, body) {
-  if (!body || typeof body !== "object") throw validation("The body must be a JSON object.");
-  if (kind === "salesfinity.email") {
-    const input = { linkedinUrl: body.linkedin_url, type: body.type, callbackUrl: body.callback_url, externalId: body.external_id };
-    return { input, key: checkEnrichInput(input).key };
+/**
+ * The default session check: `Authorization: Bearer <JWT>` signed with HS256 and
+ * SESSION_SECRET (WebCrypto), with `sub` and `exp` required and `nbf` honoured. Returns
+ * `{ id }` or throws a 401. Replace it with your identity provider's check.
+ */
+export async function verifySession(request, env) {
+  const header = request.headers.get("authorization") ?? "";
+  const parts = /^Bearer ([\w-]+)\.([\w-]+)\.([\w-]+)$/.exec(header);
+  const unauthorized = (why) => refusal(401, "UNAUTHORIZED", `The session token is ${why}.`);
+  if (!parts || header.length > MAX_TOKEN_CHARS) throw unauthorized("missing or malformed");
+  if (!env.SESSION_SECRET) throw refusal(503, "NO_SESSION_SECRET", "SESSION_SECRET is not set: no session can be checked.");
+  let head, claims;
+  try {
+    head = JSON.parse(base64urlText(parts[1]));
+    claims = JSON.parse(base64urlText(parts[2]));
+  } catch {
+    throw unauthorized("malformed");
   }
-  const input = { eventId: body.event_id, personnelIds: body.personnel_ids };
-  return { input, key: checkUnlockInput(kind, input).key };
+  if (head?.alg !== "HS256") throw unauthorized("not signed with HS256");
+  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(env.SESSION_SECRET), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+  const signed = new TextEncoder().encode(`${parts[1]}.${parts[2]}`);
+  if (!(await crypto.subtle.verify("HMAC", key, base64urlBytes(parts[3]), signed))) throw unauthorized("not signed by this app");
+  const now = Date.now() / 1000;
+  if (typeof claims?.exp !== "number" || claims.exp <= now) throw unauthorized("expired (or has no exp)");
+  if (typeof claims.nbf === "number" && claims.nbf > now) throw unauthorized("not valid yet");
+  if (typeof claims.sub !== "string" || !claims.sub || claims.sub.length > 256) throw unauthorized("without a user (sub)");
+  return { id: claims.sub };
+}
+
+function base64urlBytes(text) {
+  const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/") + "===".slice((text.length + 3) % 4));
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+}
+
+function base64urlText(text) {
+  return new TextDecoder("utf-8", { fatal: true }).decode(base64urlBytes(text));
+}
+
+// ---- starts: validated, budgeted, once per user and selection --------------------------------------
+
+/** The provider's create body, read into the package's input shape and checked. The
+ *  Salesfinity callback URL is this deployment's, never the caller's. */
+function startInput(kind, body, env) {
+  if (!body || typeof body !== "object" || Array.isArray(body)) throw validation("The body must be a JSON object.");
+  if (kind === "salesfinity.email") {
+    const input = { linkedinUrl: body.linkedin_url, type: body.type, externalId: body.external_id, callbackUrl: callbackUrl(env) };
+    const checked = checkEnrichInput(input);
+    return { input: { ...input, linkedinUrl: checked.linkedinUrl }, key: checked.key, contacts: 1 };
+  }
+  const checked = checkUnlockInput(kind, { eventId: body.event_id, personnelIds: body.personnel_ids });
+  return { input: { eventId: checked.eventId, personnelIds: checked.personnelIds }, key: checked.key, contacts: checked.personnelIds.length };
+}
+
+function callbackUrl(env) {
+  if (!env.PUBLIC_URL || !env.CALLBACK_SECRET) return undefined;
+  return `${env.PUBLIC_URL.replace(/\/$/, "")}/callbacks/salesfinity?secret=${encodeURIComponent(env.CALLBACK_SECRET)}`;
 }
 
 /** Lensmor's `ActionPrecheckRequest` (OpenAPI 0.25): the unlock's input inside `params`. Only
@@ -90,11 +179,9 @@ function precheckBody(body) {
   return { action_type: body.action_type, params: { event_id: checked.eventId, personnel_ids: checked.personnelIds }, ...source };
 }
 
-async function start(kind, body, env) {
-  const { input, key } = startInput(kind, body);
-  const started = env.TASKS
-    ? await (await env.TASKS.get(env.TASKS.idFromName(`start:${key}`)).fetch("https://do/start", { method: "POST", body: JSON.stringify({ kind, input }) })).json()
-    : await create(env, kind, input);
+async function start(kind, body, env, user) {
+  const { input, key, contacts } = startInput(kind, body, env);
+  const started = await call(env.TASKS.get(env.TASKS.idFromName(`start:${user.id}\n${key}`)), "/start", { kind, input, contacts, owner: user.id });
   if (started.error) return errorResponse(started.error);
   return Response.json(createdAnswer(started), { status: 201 });
 }
@@ -109,10 +196,19 @@ function createdAnswer(started) {
   return { status: "accepted", task_id: started.taskId, job_id: started.taskId, ...skipped };
 }
 
+/** The package's client, with the bounded fetch: no redirects, a time limit, a size limit. */
 function client(env, kind) {
-  const provider = PROVIDERS[kind.split(".")[0]];
-  const delays = env.POLL_DELAYS_MS ? JSON.parse(env.POLL_DELAYS_MS) : undefined;
-  return new UnlockClient({ provider: kind.split(".")[0], apiKey: env[provider.key], baseUrl: env[provider.base] || undefined, polling: delays && { delaysMs: delays } });
+  const name = kind.split(".")[0];
+  const provider = PROVIDERS[name];
+  const { upstreamTimeoutMs, delays } = settings(env);
+  return new UnlockClient({
+    provider: name,
+    apiKey: env[provider.key],
+    baseUrl: env[provider.base] || undefined,
+    polling: delays && { delaysMs: delays },
+    requestTimeoutMs: upstreamTimeoutMs,
+    fetch: (input, init) => boundedFetch(input, init, upstreamTimeoutMs),
+  });
 }
 
 function create(env, kind, input) {
@@ -120,95 +216,268 @@ function create(env, kind, input) {
   return kind === "salesfinity.email" ? c.enrichEmail(input) : kind === "lensmor.phone" ? c.unlockPhones(input) : c.unlockEmails(input);
 }
 
-// ---- forwarding ------------------------------------------------------------------------------
+// ---- upstream calls ----------------------------------------------------------------------------
+
+/**
+ * Every keyed request goes through here: redirects are never followed (the runtime would send
+ * the key to the new address; a 3xx comes back as it is, without its body, for the caller to
+ * refuse), the call has a time limit, and at most MAX_UPSTREAM_BYTES of the answer are read.
+ * Returns a Response whose body is fully read.
+ */
+async function boundedFetch(input, init, timeoutMs) {
+  const signal = init.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+  let upstream;
+  try {
+    upstream = await fetch(input, { ...init, redirect: "manual", signal });
+  } catch (error) {
+    if (error?.name === "TimeoutError" || signal.reason?.name === "TimeoutError") throw refusal(504, "UPSTREAM_TIMEOUT", `The provider did not answer within ${timeoutMs} ms.`);
+    throw refusal(502, "UPSTREAM_UNREACHABLE", "The provider could not be reached.");
+  }
+  if (isRedirect(upstream.status)) {
+    await upstream.body?.cancel();
+    return new Response(null, { status: upstream.status });
+  }
+  const text = await readCapped(upstream.body, MAX_UPSTREAM_BYTES, () => refusal(502, "UPSTREAM_TOO_LARGE", `The provider's answer is larger than ${MAX_UPSTREAM_BYTES} bytes; it was not read.`));
+  const headers = new Headers();
+  for (const header of PASSED_HEADERS) if (upstream.headers.has(header)) headers.set(header, upstream.headers.get(header));
+  return new Response(text, { status: upstream.status, headers });
+}
+
+function isRedirect(status) {
+  return status === 0 || (status >= 300 && status < 400);
+}
+
+/** Reads a body as text, stopping (and cancelling the rest) past `limit` bytes. */
+async function readCapped(body, limit, tooLarge) {
+  if (!body) return "";
+  const reader = body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return new TextDecoder().decode(all);
+}
+
+/** A request body as JSON, refused (413) past MAX_BODY_BYTES before it is parsed. */
+async function readJson(request) {
+  if (Number(request.headers.get("content-length")) > MAX_BODY_BYTES) throw tooLargeBody();
+  const text = await readCapped(request.body, MAX_BODY_BYTES, tooLargeBody);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw validation("The body is not JSON.");
+  }
+}
+
+function tooLargeBody() {
+  return refusal(413, "BODY_TOO_LARGE", `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`);
+}
 
 async function forward(env, url, method, body, incoming, queryNames) {
   const [, name, ...rest] = url.pathname.split("/");
   const provider = PROVIDERS[name];
-  const base = (env[provider.base] || (name === "lensmor" ? "https://platform.lensmor.com" : "https://client-api.salesfinity.co")).replace(/\/$/, "");
+  const base = (env[provider.base] || provider.production).replace(/\/$/, "");
   const headers = { accept: "application/json", ...provider.auth(env[provider.key]) };
   if (body) headers["content-type"] = "application/json";
   const callSource = incoming.get("x-call-source");
   if (name === "lensmor" && (callSource === "api" || callSource === "agent")) headers["x-call-source"] = callSource;
-  let upstream;
-  try {
-    const query = new URLSearchParams();
-    for (const [name, value] of url.searchParams) if (queryNames.includes(name)) query.append(name, value);
-    const search = query.size ? `?${query}` : "";
-    upstream = await fetch(`${base}/${rest.join("/")}${search}`, { method, headers, body });
-  } catch {
-    return apiError(502, "UPSTREAM_UNREACHABLE", "The provider could not be reached.");
+  const query = new URLSearchParams();
+  for (const [key, value] of url.searchParams) if (queryNames.includes(key)) query.append(key, value);
+  const search = query.size ? `?${query}` : "";
+  const answer = await boundedFetch(`${base}/${rest.join("/")}${search}`, { method, headers, body }, settings(env).upstreamTimeoutMs);
+  if (isRedirect(answer.status)) {
+    throw refusal(502, "UPSTREAM_REDIRECT", `The provider answered with a redirect (HTTP ${answer.status}); it was not followed, so the key stayed here.`);
   }
-  const passed = new Headers();
-  for (const header of PASSED_HEADERS) if (upstream.headers.has(header)) passed.set(header, upstream.headers.get(header));
-  return new Response(await upstream.text(), { status: upstream.status, headers: passed });
+  return answer;
 }
 
-// ---- task state and callbacks ------------------------------------------------------------------
+// ---- owned tasks and callbacks ------------------------------------------------------------------
 
 function taskStub(env, kind, taskId) {
   return env.TASKS.get(env.TASKS.idFromName(`task:${kind}:${taskId}`));
 }
 
-async function taskState(env, kind, taskId) {
-  if (!env.TASKS) return apiError(404, "NO_BACKGROUND", "This deployment keeps no task state.");
-  tokenFor(kind, taskId); // validates kind and id
-  return taskStub(env, kind, taskId).fetch("https://do/state");
+function userStub(env, userId) {
+  return env.TASKS.get(env.TASKS.idFromName(`user:${userId}`));
 }
 
-/** A callback is a hint: the request is read back from Salesfinity before anything is stored. */
-async function salesfinityCallback(request, env) {
-  const hint = await request.json().catch(() => null);
+async function owns(env, user, kind, taskId) {
+  tokenFor(kind, taskId); // validates the kind and the id
+  const { owner } = await call(taskStub(env, kind, taskId), "/owner", {});
+  return owner === user.id;
+}
+
+/** A task's stored state, for its owner only: anyone else gets the same 404 as for no task. */
+async function taskState(env, user, kind, taskId) {
+  if (!(await owns(env, user, kind, taskId))) return notFound();
+  return Response.json(await call(taskStub(env, kind, taskId), "/state", {}));
+}
+
+/** A callback is a hint: it needs the callback secret, and the request is read back from
+ *  Salesfinity (at most once per interval, never after the task ended) before anything is stored. */
+async function salesfinityCallback(request, url, env) {
+  if (!env.CALLBACK_SECRET || !env.TASKS || !sameText(url.searchParams.get("secret") ?? "", env.CALLBACK_SECRET)) return notFound();
+  const hint = await readJson(request);
   const id = typeof hint?._id === "string" ? hint._id : null;
-  if (!id) return apiError(400, "INVALID_CALLBACK", "A callback must name the request's _id.");
-  if (env.TASKS) return taskStub(env, "salesfinity.email", id).fetch("https://do/confirm", { method: "POST" });
-  const step = await client(env, "salesfinity.email").pollOnce(tokenFor("salesfinity.email", id));
-  return Response.json({ confirmed: step.done, status: step.snapshot?.status ?? null });
+  if (!id) throw validation("A callback must name the request's _id.");
+  tokenFor("salesfinity.email", id);
+  return Response.json(await call(taskStub(env, "salesfinity.email", id), "/confirm", { intervalMs: settings(env).callbackIntervalMs }));
+}
+
+/** Compares secrets in time that does not depend on where they differ. */
+function sameText(a, b) {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) diff |= (a.charCodeAt(i) || 0) ^ (b.charCodeAt(i) || 0);
+  return diff === 0;
+}
+
+async function call(stub, path, body) {
+  const response = await stub.fetch(`https://do${path}`, { method: "POST", body: JSON.stringify(body) });
+  return response.json();
 }
 
 // ---- the Durable Object ------------------------------------------------------------------------
 
-/** One per selection (`start:<key>`: creates once) and one per task (`task:<kind>:<id>`: polls). */
+/**
+ * One class, three roles by name:
+ * - `user:<id>`: the user's request rate and daily credit budget;
+ * - `start:<user>\n<selection>`: creates the task once, however many starts arrive at once;
+ * - `task:<kind>:<id>`: the task's owner, its polling by alarms, its result.
+ */
 export class UnlockTasks {
   constructor(state, env) {
     this.storage = state.storage;
     this.env = env;
+    this.hits = []; // request times in the last minute (user role)
+    this.inflight = null; // the create in progress (start role)
   }
 
   async fetch(request) {
     const { pathname } = new URL(request.url);
+    const body = request.method === "POST" ? await request.json() : {};
     try {
-      if (pathname === "/start") return Response.json(await this.start(await request.json()));
-      if (pathname === "/track") return Response.json(await this.track(await request.json()));
-      if (pathname === "/state") return Response.json((await this.storage.get("state")) ?? { state: "unknown" });
-      if (pathname === "/confirm") return Response.json(await this.confirm());
-      return apiError(404, "NO_SUCH_ROUTE", "unknown");
+      const handler = {
+        "/admit": () => this.admit(body),
+        "/reserve": () => this.reserve(body),
+        "/settle": () => this.settle(body),
+        "/start": () => this.start(body),
+        "/track": () => this.track(body),
+        "/owner": () => this.owner(),
+        "/state": () => this.state(),
+        "/confirm": () => this.confirm(body),
+      }[pathname];
+      if (!handler) return apiError(404, "NO_SUCH_ROUTE", "unknown");
+      return Response.json(await handler());
     } catch (error) {
       return Response.json({ error: errorFields(error) });
     }
   }
 
-  /** Creates the task unless this selection's task is still running: then that one. */
-  async start({ kind, input }) {
+  // -- user: request rate and credit budget
+
+  /** A sliding one-minute window of this user's requests. */
+  admit({ perMinute }) {
+    const now = Date.now();
+    this.hits = this.hits.filter((t) => t > now - 60_000);
+    if (this.hits.length >= perMinute) return { ok: false, retryAfterMs: this.hits[0] + 60_000 - now };
+    this.hits.push(now);
+    return { ok: true };
+  }
+
+  /** Reserves `credits` of today's budget, or says how much is left. One object per user, so
+   *  two reservations never interleave. */
+  async reserve({ credits, limit }) {
+    const day = new Date().toISOString().slice(0, 10);
+    const budget = (await this.storage.get("budget")) ?? { day, spent: 0 };
+    if (budget.day !== day) Object.assign(budget, { day, spent: 0 });
+    if (budget.spent + credits > limit) return { ok: false, remaining: Math.max(0, limit - budget.spent), day };
+    budget.spent += credits;
+    await this.storage.put("budget", budget);
+    return { ok: true, day, spent: budget.spent };
+  }
+
+  /** Gives back what a start did not spend (skipped contacts, a refused create). */
+  async settle({ refund, day }) {
+    const budget = await this.storage.get("budget");
+    if (budget?.day === day && refund > 0) {
+      budget.spent = Math.max(0, budget.spent - refund);
+      await this.storage.put("budget", budget);
+    }
+    return { ok: true };
+  }
+
+  // -- start: once per user and selection
+
+  /** Joins the create in progress, or returns the running task, or creates one. */
+  async start(request) {
+    this.inflight ??= this.startOnce(request).finally(() => (this.inflight = null));
+    return this.inflight;
+  }
+
+  async startOnce({ kind, input, contacts, owner }) {
     const previous = await this.storage.get("started");
     if (previous?.started) {
-      const state = await (await taskStub(this.env, previous.kind, previous.taskId).fetch("https://do/state")).json();
+      const state = await call(taskStub(this.env, previous.kind, previous.taskId), "/state", {});
       if (state.state === "running") return { ...previous, reused: true };
     }
-    const started = await create(this.env, kind, input);
-    await this.storage.put("started", started);
-    if (started.started) {
-      await taskStub(this.env, kind, started.taskId).fetch("https://do/track", { method: "POST", body: JSON.stringify(started) });
+    const price = creditsPerContact(kind);
+    const limit = settings(this.env).dailyCredits;
+    const worstCase = price * contacts;
+    const user = userStub(this.env, owner);
+    const reserved = await call(user, "/reserve", { credits: worstCase, limit });
+    if (!reserved.ok) {
+      return { error: { code: "payment_required", status: 402, errorKey: "USER_BUDGET_EXCEEDED", message: `This start may cost up to ${worstCase} credits; ${reserved.remaining} of your ${limit} for today are left.` } };
     }
+    let started;
+    try {
+      started = await create(this.env, kind, input);
+    } catch (error) {
+      // Refused by the provider: nothing was charged. No answer, or a 5xx: it may have been,
+      // so the reservation stays.
+      const unknown = ["network", "server", "timeout", "protocol"].includes(error?.code);
+      if (!unknown) await call(user, "/settle", { refund: worstCase, day: reserved.day });
+      throw error;
+    }
+    // Skipped contacts (already unlocked, missing, ...) are not charged.
+    const skipped = kind === "salesfinity.email" ? 0 : started.skippedIds.length;
+    const chargeable = started.started ? Math.max(0, contacts - skipped) : 0;
+    await call(user, "/settle", { refund: worstCase - price * chargeable, day: reserved.day });
+    await this.storage.put("started", started);
+    if (started.started) await call(taskStub(this.env, kind, started.taskId), "/track", { started, owner });
     return started;
   }
 
-  async track(started) {
+  // -- task: owner, polling, result
+
+  async track({ started, owner }) {
+    await this.storage.put("owner", owner);
     await this.storage.put("token", started.token);
     await this.storage.put("state", { state: "running", kind: started.kind, taskId: started.taskId });
-    const delays = this.env.POLL_DELAYS_MS ? JSON.parse(this.env.POLL_DELAYS_MS) : [3000];
+    const delays = settings(this.env).delays ?? [3000];
     await this.storage.setAlarm(started.createdAt + delays[0]);
     return { tracking: true };
+  }
+
+  async owner() {
+    return { owner: (await this.storage.get("owner")) ?? null };
+  }
+
+  async state() {
+    return (await this.storage.get("state")) ?? { state: "unknown" };
   }
 
   /** One poll per alarm, at the time the token asks for. */
@@ -230,10 +499,15 @@ export class UnlockTasks {
     }
   }
 
-  /** A callback arrived for this task: read it back; store it only if Salesfinity says it is done. */
-  async confirm() {
+  /** A callback arrived for this task: read it back, at most once per interval and never after
+   *  the task ended; store it only if Salesfinity says it is done. */
+  async confirm({ intervalMs }) {
     const current = await this.storage.get("state");
     if (!current?.taskId) return { confirmed: false, reason: "This task was not started through this proxy." };
+    if (current.state !== "running") return { confirmed: current.state === "done", status: current.result?.status ?? null };
+    const last = (await this.storage.get("lastConfirmAt")) ?? 0;
+    if (Date.now() - last < intervalMs) return { confirmed: false, reason: "A read-back ran recently; the task's own polling goes on." };
+    await this.storage.put("lastConfirmAt", Date.now());
     const step = await client(this.env, current.kind).pollOnce(tokenFor(current.kind, current.taskId));
     if (step.done) await this.storage.put("state", { ...current, state: "done", result: step.result });
     return { confirmed: step.done, status: step.snapshot?.status ?? null };
@@ -246,18 +520,47 @@ function corsHeaders(origin) {
   return {
     "access-control-allow-origin": origin,
     "access-control-allow-methods": "GET, POST, OPTIONS",
-    "access-control-allow-headers": "content-type, accept, x-call-source",
+    "access-control-allow-headers": "authorization, content-type, accept, x-call-source",
     "access-control-expose-headers": PASSED_HEADERS.join(", "),
     "access-control-max-age": "600",
     vary: "origin",
   };
 }
 
+/** Every secret this deployment holds, and the spellings a provider might echo them in. */
+function secrets(env) {
+  const raw = [env.LENSMOR_API_KEY, env.SALESFINITY_API_KEY, env.SESSION_SECRET, env.CALLBACK_SECRET].filter((s) => typeof s === "string" && s.length >= 4);
+  return raw.flatMap((s) => [s, encodeURIComponent(s)]);
+}
+
+/** The response with every secret replaced, in its body and its headers: whatever a provider
+ *  echoes (a message, an errorKey, a traceId, a header, an HTML page) leaves without a key. */
+async function redacted(response, env) {
+  const hidden = secrets(env);
+  if (!hidden.length || response.status === 101) return response;
+  const clean = (text) => hidden.reduce((t, secret) => t.replaceAll(secret, "[redacted]"), text);
+  const headers = new Headers();
+  for (const [name, value] of response.headers) headers.set(name, clean(value));
+  const body = response.body ? clean(await response.text()) : null;
+  return new Response(body, { status: response.status, headers });
+}
+
+function refusal(status, errorKey, message) {
+  return Object.assign(new Error(message), { name: "UnlockError", code: "proxy", status, errorKey });
+}
+
 function validation(message) {
   return Object.assign(new Error(message), { name: "UnlockError", code: "validation", status: 400 });
 }
 
+function notFound() {
+  return apiError(404, "TASK_NOT_FOUND", "No such task.");
+}
+
 function errorFields(error) {
+  if (error?.code === "proxy" || (error?.code === "validation" && !(error instanceof UnlockError))) {
+    return { code: error.code, status: error.status, errorKey: error.errorKey, message: error.message };
+  }
   if (!(error instanceof UnlockError)) return { code: "server", status: 500, message: "The proxy failed." };
   return { code: error.code, status: error.status, message: error.message, errorKey: error.errorKey, traceId: error.traceId, field: error.field };
 }
@@ -271,13 +574,13 @@ function errorResponse(error) {
   return apiError(status, fields.errorKey ?? fields.code.toUpperCase(), fields.message, fields.traceId);
 }
 
-function apiError(status, errorKey, message, traceId = crypto.randomUUID()) {
-  return Response.json({ code: status, message, errorKey, traceId }, { status, headers: { "x-request-id": traceId } });
+function apiError(status, errorKey, message, traceId = crypto.randomUUID(), headers = {}) {
+  return Response.json({ code: status, message, errorKey, traceId }, { status, headers: { "x-request-id": traceId, ...headers } });
 }
 
-/** A copy with more headers (a Durable Object's response has immutable headers). */
-function withHeaders(response, headers) {
-  const copy = new Response(response.body, response);
-  for (const [name, value] of Object.entries(headers)) copy.headers.set(name, value);
-  return copy;
+/** A response from a Durable Object stub has immutable headers: copy it to add CORS. */
+function withHeaders(response, extra) {
+  const headers = new Headers(response.headers);
+  for (const [name, value] of Object.entries(extra)) headers.set(name, value);
+  return new Response(response.body, { status: response.status, headers });
 }

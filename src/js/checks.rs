@@ -61,6 +61,16 @@ fn kind_named(name: &str) -> Result<TaskKind, Error> {
     })
 }
 
+/// The published price of one chargeable contact of `kind`, in credits (15 per Lensmor email,
+/// 150 per phone, 1 per found Salesfinity email): what a server reserves before a start.
+#[wasm_bindgen(js_name = creditsPerContact)]
+pub fn credits_per_contact(
+    #[wasm_bindgen(unchecked_param_type = "TaskKind")] kind: &str,
+) -> Result<u32, JsValue> {
+    let kind = kind_named(kind).map_err(|e| to_js_error(&e, None))?;
+    Ok(kind.credits_per_delivery() as u32)
+}
+
 /// A token for a task known only by its id (a Salesfinity callback, a task started elsewhere),
 /// due for a poll now.
 #[wasm_bindgen(js_name = tokenFor)]

@@ -9,6 +9,7 @@ use std::rc::Rc;
 
 use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 use web_sys::AbortSignal;
 
@@ -38,7 +39,9 @@ pub(crate) struct Shared {
     endpoint: Endpoint,
     polling: PollingConfig,
     max_batch: usize,
-    request_timeout_ms: u32,
+    transport: io::Transport,
+    /// Headers added to every request: a fixed list, or a function called before each one.
+    headers: ExtraHeaders,
     budget: RefCell<RateBudget>,
     /// Creates in flight or tasks running, by selection: a second start returns the first.
     running: RefCell<Registry<Promise>>,
@@ -62,7 +65,8 @@ impl Shared {
                 Err(at) => io::sleep_until(at, signal).await?,
             }
         };
-        let outcome = io::send(request, signal, self.request_timeout_ms).await;
+        let extra = self.headers.resolve().await?;
+        let outcome = io::send(request, &extra, signal, &self.transport).await;
         let mut budget = self.budget.borrow_mut();
         budget.settle(ticket, io::now());
         if let Ok(response) = &outcome {
@@ -192,6 +196,8 @@ impl UnlockClient {
                 .map_or(DEFAULT_REQUEST_TIMEOUT_MS, |n| {
                     n.clamp(1.0, 600_000.0) as u32
                 });
+        let headers = ExtraHeaders::read(&get(&options, "headers"))?;
+        let fetch = convert::opt_function(&options, "fetch")?;
         let rate = get(&options, "rateLimit");
         let limit = convert::opt_number(&rate, "requests", "rateLimit.requests")?
             .map_or(DEFAULT_LIMIT, |n| n.max(1.0) as u32);
@@ -202,7 +208,11 @@ impl UnlockClient {
                 endpoint,
                 polling,
                 max_batch,
-                request_timeout_ms,
+                transport: io::Transport {
+                    fetch,
+                    timeout_ms: request_timeout_ms,
+                },
+                headers,
                 budget: RefCell::new(RateBudget::new(limit, window)),
                 running: RefCell::default(),
                 selection_of: RefCell::default(),
@@ -570,6 +580,37 @@ impl Shared {
     ) -> Result<T, Error> {
         let response = self.request(&request?, None).await?;
         parse(&response, io::now())
+    }
+}
+
+/// The `headers` option: sent with every request, for a proxy that wants to know who calls
+/// (a session token). A function is called before each request, and may return a promise, so a
+/// token can be refreshed.
+pub(crate) enum ExtraHeaders {
+    Fixed(Vec<(String, String)>),
+    Computed(js_sys::Function),
+}
+
+impl ExtraHeaders {
+    fn read(value: &JsValue) -> Result<ExtraHeaders, Error> {
+        if let Some(function) = value.dyn_ref::<js_sys::Function>() {
+            return Ok(ExtraHeaders::Computed(function.clone()));
+        }
+        if value.is_undefined() || value.is_null() {
+            return Ok(ExtraHeaders::Fixed(Vec::new()));
+        }
+        convert::string_map(value, "headers").map(ExtraHeaders::Fixed)
+    }
+
+    async fn resolve(&self) -> Result<Vec<(String, String)>, Error> {
+        let function = match self {
+            ExtraHeaders::Fixed(list) => return Ok(list.clone()),
+            ExtraHeaders::Computed(function) => function,
+        };
+        let failed = |_| Error::validation("headers", "The headers function threw or rejected.");
+        let value = function.call0(&JsValue::UNDEFINED).map_err(failed)?;
+        let value = JsFuture::from(Promise::resolve(&value)).await.map_err(failed)?;
+        convert::string_map(&value, "headers")
     }
 }
 

@@ -49,6 +49,28 @@ pub(crate) fn opt_string(object: &JsValue, name: &str) -> Result<Option<String>,
         .ok_or_else(|| Error::validation(name, format!("{name} must be a string.")))
 }
 
+/// A plain object of string values (`{ authorization: "Bearer ..." }`), own properties only.
+pub(crate) fn string_map(value: &JsValue, label: &str) -> Result<Vec<(String, String)>, Error> {
+    let invalid = || {
+        Error::validation(
+            label,
+            format!("{label} must be an object of strings, or a function returning one."),
+        )
+    };
+    if !value.is_object() || Array::is_array(value) {
+        return Err(invalid());
+    }
+    let mut out = Vec::new();
+    for entry in Object::entries(value.unchecked_ref()).iter() {
+        let pair: Array = entry.unchecked_into();
+        match (pair.get(0).as_string(), pair.get(1).as_string()) {
+            (Some(name), Some(text)) => out.push((name, text)),
+            _ => return Err(invalid()),
+        }
+    }
+    Ok(out)
+}
+
 pub(crate) fn string(object: &JsValue, name: &str) -> Result<String, Error> {
     opt_string(object, name)?.ok_or_else(|| Error::validation(name, format!("{name} is required.")))
 }

@@ -11,7 +11,7 @@ use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, AbortSignal, Headers, RequestInit, Response};
+use web_sys::{AbortController, AbortSignal, Headers, RequestInit, RequestRedirect, Response};
 
 use crate::error::Error;
 use crate::http::{HttpRequest, HttpResponse, Millis, RESPONSE_HEADERS};
@@ -72,13 +72,23 @@ async fn wait(ms: f64, signal: Option<&AbortSignal>) {
     }
 }
 
-/// Sends `request` with the global `fetch`. Aborting `signal` aborts the request in flight,
-/// and a request without an answer after `timeout_ms` is aborted as a `network` error.
+/// How a client sends: the caller's `fetch` (or the global one), headers added to every
+/// request (a proxy's session token), and the per-request time limit.
+pub(crate) struct Transport {
+    pub fetch: Option<Function>,
+    pub timeout_ms: u32,
+}
+
+/// Sends `request` with the transport's `fetch`, `extra` headers first (the package's own
+/// headers win on a clash). Aborting `signal` aborts the request in flight, and a request
+/// without an answer after the time limit is aborted as a `network` error.
 pub(crate) async fn send(
     request: &HttpRequest,
+    extra: &[(String, String)],
     signal: Option<&AbortSignal>,
-    timeout_ms: u32,
+    transport: &Transport,
 ) -> Result<HttpResponse, Error> {
+    let timeout_ms = transport.timeout_ms;
     if is_aborted(signal) {
         return Err(Error::aborted());
     }
@@ -103,7 +113,7 @@ pub(crate) async fn send(
             .add_event_listener_with_callback("abort", forward_abort.as_ref().unchecked_ref());
     }
 
-    let outcome = fetch(request, &controller.signal()).await;
+    let outcome = fetch(request, extra, &controller.signal(), transport.fetch.as_ref()).await;
 
     clear_timeout(&timer);
     if let Some(signal) = signal {
@@ -127,23 +137,42 @@ pub(crate) async fn send(
 }
 
 /// The fetch itself, body included (the body read is abortable by the same signal).
-async fn fetch(request: &HttpRequest, signal: &AbortSignal) -> Result<HttpResponse, String> {
+///
+/// `redirect: "manual"`: a redirect is never followed, because the runtime would send the key
+/// headers along to the new address; the core reads the 3xx (or a browser's opaque redirect)
+/// as an error that names it.
+async fn fetch(
+    request: &HttpRequest,
+    extra: &[(String, String)],
+    signal: &AbortSignal,
+    custom: Option<&Function>,
+) -> Result<HttpResponse, String> {
     let headers = Headers::new().map_err(describe)?;
+    for (name, value) in extra {
+        headers.set(name, value).map_err(describe)?;
+    }
     for (name, value) in &request.headers {
-        headers.append(name, value).map_err(describe)?;
+        headers.set(name, value).map_err(describe)?;
     }
     let init = RequestInit::new();
     init.set_method(request.method.as_str());
     init.set_headers(&headers);
+    init.set_redirect(RequestRedirect::Manual);
     if let Some(body) = &request.body {
         init.set_body(&JsValue::from_str(body));
     }
     init.set_signal(Some(signal));
-    let response: Response = JsFuture::from(global_fetch(&request.url, &init))
+    let pending = match custom {
+        Some(fetch) => fetch
+            .call2(&JsValue::UNDEFINED, &JsValue::from_str(&request.url), &init)
+            .map_err(describe)?,
+        None => global_fetch(&request.url, &init).into(),
+    };
+    let response: Response = JsFuture::from(Promise::resolve(&pending))
         .await
         .map_err(describe)?
         .dyn_into()
-        .map_err(describe)?;
+        .map_err(|_| "the fetch option did not resolve to a Response".to_string())?;
     let text = JsFuture::from(response.text().map_err(describe)?)
         .await
         .map_err(describe)?;

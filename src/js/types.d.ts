@@ -39,6 +39,14 @@ export interface ClientOptions {
    * only against an API version that documents a larger batch.
    */
   maxBatch?: number;
+  /**
+   * Headers sent with every request, for a proxy that must know who calls (a session token):
+   * an object, or a function called before each request (it may return a promise, so a token
+   * can be refreshed). The package's own headers win on a clash.
+   */
+  headers?: Record<string, string> | (() => Record<string, string> | Promise<Record<string, string>>);
+  /** The fetch to use instead of the global one (same signature). Redirects are never followed. */
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
 }
 
 export interface UnlockInput {

@@ -23,6 +23,9 @@ pub(crate) fn object_body(
         ))
         .with_status(response.status));
     }
+    if let Some(error) = redirect_error(response, what) {
+        return Err(error);
+    }
     if !response.is_success() {
         return Err(error_from_response(response, now, what));
     }
@@ -43,6 +46,24 @@ pub(crate) fn object_body(
         return Err(api_error(response, now, what, status, Some(&object)));
     }
     Ok(object)
+}
+
+/// Requests are sent with `redirect: "manual"`: a redirect is never followed, because the
+/// runtime would send the API key along to the new address. It arrives as a 3xx, or, in
+/// browsers, as status 0 (an "opaque redirect" whose target the page may not see).
+fn redirect_error(response: &HttpResponse, what: &str) -> Option<Error> {
+    let status = match response.status {
+        0 => "a redirect".to_string(),
+        300..=399 => format!("a redirect (HTTP {})", response.status),
+        _ => return None,
+    };
+    Some(
+        Error::protocol(format!(
+            "{what}: the server answered with {status}, which was not followed: requests carry \
+             the API key and must not go to another address. Check the base URL."
+        ))
+        .with_status(response.status),
+    )
 }
 
 /// The error an unsuccessful response stands for, with the provider's own words when it sent an
@@ -164,6 +185,17 @@ fn unreadable(response: &HttpResponse, what: &str, problem: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redirects_are_errors_that_name_the_status() {
+        for (status, words) in [(302, "HTTP 302"), (307, "HTTP 307"), (0, "a redirect")] {
+            let response = HttpResponse::new(status, "").with_header("location", "https://evil.example/");
+            let error = object_body(&response, 0, "Reading the balance").unwrap_err();
+            assert_eq!(error.code, ErrorCode::Protocol);
+            assert!(error.message.contains(words) && error.message.contains("not followed"), "{}", error.message);
+            assert!(!error.message.contains("evil.example"));
+        }
+    }
 
     const NOW: Millis = 1_700_000_000_000;
 
