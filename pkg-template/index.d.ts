@@ -4,7 +4,8 @@ export { UnlockClient, checkUnlockInput, checkEnrichInput, tokenFor, parseTaskRe
 export type {
   TaskKind, TaskStatus, ItemStatus, PollingOptions, ClientOptions, UnlockInput, EnrichInput,
   StartedTask, Item, Snapshot, TaskResult, PollStep, UnlockEvent, WaitOptions, Balance, Precheck,
-  UnlockErrorCode, UnlockErrorFields, CheckedUnlock, CheckedEnrich,
+  UnlockErrorCode, UnlockErrorFields, CheckedUnlock, CheckedEnrich, SkipReason, SkippedContact, Anomaly,
+  ContactQuery, Contact, ContactPage,
 } from "./unlock_tasks.js";
 import type { UnlockErrorFields } from "./unlock_tasks.js";
 

@@ -116,10 +116,16 @@ test("every Lensmor call of the package passes the strict sandbox", async () => 
   assert.equal(known.emailStatus, "unlocked");
   assert.match(known.email, /@.+\.example$/);
 
+  // Held, then released: one pollOnce sees it running, the next sees it done, on any machine.
+  await sandbox.hold();
   const phoneTask = await client.unlockPhones({ eventId: EVENT_ID, personnelIds: fresh.slice(0, 1) });
-  let step = await client.pollOnce(phoneTask.token);
-  for (let i = 0; i < 50 && !step.done; i++) step = await client.pollOnce(step.token);
+  const running = await client.pollOnce(phoneTask.token);
+  assert.deepEqual([running.done, running.snapshot.status], [false, "processing"]);
+  await sandbox.hold(false);
+  assert.deepEqual(await sandbox.release(phoneTask.taskId), [phoneTask.taskId]);
+  const step = await client.pollOnce(running.token);
   assert.equal(step.done, true);
+  assert.equal(step.result.kind, "lensmor.phone");
   assert.ok((await client.creditBalance()).balance < 1000);
 
   const pages = [];

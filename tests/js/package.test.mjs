@@ -60,7 +60,7 @@ test("the shipped types check a strict consumer, and catch a wrong one", () => {
   const tsc = join(root, "node_modules/.bin/tsc");
   const flags = ["--noEmit", "--strict", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022", "--lib", "es2022,dom", "--skipLibCheck", "false"];
   writeFileSync(join(app, "good.ts"), `
-    import { UnlockClient, UnlockError, type TaskResult, type Snapshot, type StartedTask, type UnlockEvent } from "unlock-tasks";
+    import { UnlockClient, UnlockError, type TaskResult, type Snapshot, type StartedTask, type UnlockEvent, type ContactPage, type SkipReason, type Anomaly } from "unlock-tasks";
     const client = new UnlockClient({ provider: "lensmor", baseUrl: "https://proxy.example", polling: { delaysMs: [3000], jitter: 0.2 } });
     async function run(signal: AbortSignal): Promise<number> {
       const task: StartedTask = await client.unlockEmails({ eventId: "139574", personnelIds: ["789", 790] });
@@ -70,6 +70,12 @@ test("the shipped types check a strict consumer, and catch a wrong one", () => {
         onProgress: (s: Snapshot) => s.items.filter((i) => i.status === "delivered").length,
         onEvent: (e: UnlockEvent) => { if (e.type === "throttled") e.resumeAt.toFixed(); },
       });
+      const reasons: SkipReason[] = task.skipped.map((s) => s.reason);
+      const odd: Anomaly[] = result.anomalies;
+      const page: ContactPage = await client.listContacts({ eventId: "139574", page: 2, pageSize: 50, sourceType: "visitors" });
+      const emails = page.items.filter((c) => c.emailStatus === "unlocked").map((c) => c.email ?? "");
+      const one = await client.getContact("789");
+      if (!page.accessible || one.phoneStatus === "ready") return reasons.length + odd.length + emails.length;
       const step = await client.pollOnce(task.token);
       if (step.done) step.result.credits.toFixed(); else step.nextPollAt.toFixed();
       try { await client.creditBalance(); } catch (e) { if (e instanceof UnlockError && e.code === "rate_limited") return e.retryAfterMs ?? 0; }
