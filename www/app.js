@@ -65,6 +65,9 @@ function client(kind = state.kind) {
       apiKey: state.mode === "sandbox" ? config.demoKey : undefined,
       baseUrl: url,
       polling: config.polling,
+      // The proxy spends credits only for signed-in users: the session token goes with every
+      // request, read when the request is made (a real app would refresh it here).
+      ...(state.mode === "proxy" ? { headers: () => ({ authorization: `Bearer ${$("proxy-token").value.trim()}` }) } : {}),
     }));
   }
   return clients.get(key);
@@ -371,6 +374,7 @@ for (const input of document.querySelectorAll("input[name=mode]")) {
   });
 }
 $("proxy-url").addEventListener("change", () => loadContacts().then(updateBalance));
+$("proxy-token").addEventListener("change", () => loadContacts().then(updateBalance));
 $("select-all").addEventListener("click", () => {
   for (const person of state.people) if (rowState(person).selectable) state.selected.add(person.id);
   renderContacts();

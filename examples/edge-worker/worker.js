@@ -95,6 +95,9 @@ async function route(request, url, env, authenticate) {
     const seconds = Math.max(1, Math.ceil(admitted.retryAfterMs / 1000));
     return apiError(429, "USER_RATE_LIMITED", `Too many requests from this user; try again in ${seconds} s.`, undefined, { "retry-after": String(seconds) });
   }
+  if (request.method === "GET" && url.pathname === "/budget") {
+    return Response.json(await call(userStub(env, user.id), "/budget", { limit: settings(env).dailyCredits }));
+  }
   const task = /^\/tasks\/([a-z.]+)\/([^/]+)$/.exec(url.pathname);
   if (request.method === "GET" && task) return taskState(env, user, task[1], decodeURIComponent(task[2]));
   const match = ROUTES.find((r) => r.method === request.method && r.path.test(url.pathname));
@@ -374,6 +377,7 @@ export class UnlockTasks {
         "/admit": () => this.admit(body),
         "/reserve": () => this.reserve(body),
         "/settle": () => this.settle(body),
+        "/budget": () => this.budget(body),
         "/start": () => this.start(body),
         "/track": () => this.track(body),
         "/owner": () => this.owner(),
@@ -396,6 +400,14 @@ export class UnlockTasks {
     if (this.hits.length >= perMinute) return { ok: false, retryAfterMs: this.hits[0] + 60_000 - now };
     this.hits.push(now);
     return { ok: true };
+  }
+
+  /** Today's budget: `{ limit, spent, remaining, day }`. */
+  async budget({ limit }) {
+    const day = new Date().toISOString().slice(0, 10);
+    const stored = await this.storage.get("budget");
+    const spent = stored?.day === day ? stored.spent : 0;
+    return { limit, spent, remaining: Math.max(0, limit - spent), day };
   }
 
   /** Reserves `credits` of today's budget, or says how much is left. One object per user, so
@@ -565,12 +577,13 @@ function errorFields(error) {
   return { code: error.code, status: error.status, message: error.message, errorKey: error.errorKey, traceId: error.traceId, field: error.field };
 }
 
-const STATUS_OF = { validation: 400, unauthorized: 401, payment_required: 402, not_found: 404, conflict: 409, rate_limited: 429, network: 502, timeout: 504, protocol: 502 };
+const STATUS_OF = { validation: 400, unauthorized: 401, payment_required: 402, not_found: 404, conflict: 409, rate_limited: 429, server: 502, network: 502, timeout: 504, protocol: 502 };
 
 /** An error in the providers' ApiError shape, so the browser's client reads code and traceId. */
 function errorResponse(error) {
   const fields = error instanceof Error ? errorFields(error) : error;
-  const status = fields.status ?? STATUS_OF[fields.code] ?? 500;
+  // A provider's own status only when it is an error status (a 3xx named in the message is not).
+  const status = fields.status >= 400 && fields.status <= 599 ? fields.status : STATUS_OF[fields.code] ?? 500;
   return apiError(status, fields.errorKey ?? fields.code.toUpperCase(), fields.message, fields.traceId);
 }
 

@@ -609,7 +609,9 @@ impl ExtraHeaders {
         };
         let failed = |_| Error::validation("headers", "The headers function threw or rejected.");
         let value = function.call0(&JsValue::UNDEFINED).map_err(failed)?;
-        let value = JsFuture::from(Promise::resolve(&value)).await.map_err(failed)?;
+        let value = JsFuture::from(Promise::resolve(&value))
+            .await
+            .map_err(failed)?;
         convert::string_map(&value, "headers")
     }
 }

@@ -113,7 +113,13 @@ pub(crate) async fn send(
             .add_event_listener_with_callback("abort", forward_abort.as_ref().unchecked_ref());
     }
 
-    let outcome = fetch(request, extra, &controller.signal(), transport.fetch.as_ref()).await;
+    let outcome = fetch(
+        request,
+        extra,
+        &controller.signal(),
+        transport.fetch.as_ref(),
+    )
+    .await;
 
     clear_timeout(&timer);
     if let Some(signal) = signal {

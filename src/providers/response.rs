@@ -189,10 +189,15 @@ mod tests {
     #[test]
     fn redirects_are_errors_that_name_the_status() {
         for (status, words) in [(302, "HTTP 302"), (307, "HTTP 307"), (0, "a redirect")] {
-            let response = HttpResponse::new(status, "").with_header("location", "https://evil.example/");
+            let response =
+                HttpResponse::new(status, "").with_header("location", "https://evil.example/");
             let error = object_body(&response, 0, "Reading the balance").unwrap_err();
             assert_eq!(error.code, ErrorCode::Protocol);
-            assert!(error.message.contains(words) && error.message.contains("not followed"), "{}", error.message);
+            assert!(
+                error.message.contains(words) && error.message.contains("not followed"),
+                "{}",
+                error.message
+            );
             assert!(!error.message.contains("evil.example"));
         }
     }

@@ -11,10 +11,13 @@ import { startWorkerd } from "../support/workerd.mjs";
 import { UnlockClient } from "../../pkg/node.js";
 import { startDemo } from "../../scripts/demo.mjs";
 import { launchChromium } from "../support/chromium.mjs";
+import { sessionToken, signedIn } from "../support/session.mjs";
 
 const LENSMOR_KEY = "uak_edge_secret_91ab";
 const SALESFINITY_KEY = "sf_edge_secret_77cd";
 const ORIGIN = "https://app.example";
+const SESSION_SECRET = "session-secret-for-tests-3d9f";
+const CALLBACK_SECRET = "callback-secret-for-tests-8a1c";
 let sandbox, app, worker;
 const seen = []; // every response body and header the worker sent, to search for keys
 
@@ -28,6 +31,7 @@ before(async () => {
     bindings: {
       LENSMOR_API_KEY: LENSMOR_KEY, SALESFINITY_API_KEY: SALESFINITY_KEY, ALLOWED_ORIGIN: ORIGIN,
       LENSMOR_BASE_URL: sandbox.url, SALESFINITY_BASE_URL: sandbox.url, POLL_DELAYS_MS: "[100, 150, 250]",
+      SESSION_SECRET, CALLBACK_SECRET, PUBLIC_URL: "https://proxy.example",
     },
   });
 });
@@ -38,8 +42,9 @@ after(async () => {
   rmSync(app, { recursive: true, force: true });
 });
 
-async function call(path, { method = "GET", body, origin = ORIGIN } = {}) {
-  const headers = { ...(origin ? { origin } : {}), ...(body ? { "content-type": "application/json" } : {}) };
+/** A request to the worker, signed in as `user` (null: no session). */
+async function call(path, { method = "GET", body, origin = ORIGIN, user = "proxy-user" } = {}) {
+  const headers = { ...(origin ? { origin } : {}), ...(body ? { "content-type": "application/json" } : {}), ...(user ? signedIn(SESSION_SECRET, user) : {}) };
   const response = await fetch(worker.url + path, { method, headers, body: body && JSON.stringify(body) });
   const text = await response.text();
   seen.push(text, JSON.stringify([...response.headers]));
@@ -81,7 +86,10 @@ test("a start is made once per selection, and alarms drive the task to its resul
 });
 
 test("the browser's client works through the proxy with no key", async () => {
-  const browserClient = new UnlockClient({ provider: "lensmor", baseUrl: `${worker.url}/lensmor`, polling: { delaysMs: [100, 150, 250] } });
+  // Signed in through the `headers` option: a function, called before each request.
+  let calls = 0;
+  const headers = async () => (calls++, signedIn(SESSION_SECRET, "browser-user"));
+  const browserClient = new UnlockClient({ provider: "lensmor", baseUrl: `${worker.url}/lensmor`, headers, polling: { delaysMs: [100, 150, 250] } });
   const check = await browserClient.precheckEmails({ eventId: "139574", personnelIds: ["800", "801"] });
   assert.equal(check.credits, 30);
   const task = await browserClient.unlockPhones({ eventId: "139574", personnelIds: ["800", "801"] });
@@ -91,6 +99,9 @@ test("the browser's client works through the proxy with no key", async () => {
   assert.ok((await browserClient.creditBalance()).balance < 1000);
   const validation = await browserClient.unlockEmails({ eventId: "139574", personnelIds: [] }).catch((e) => e);
   assert.equal(validation.code, "validation");
+  assert.ok(calls >= 4, "the headers function ran before each request");
+  const anonymous = new UnlockClient({ provider: "lensmor", baseUrl: `${worker.url}/lensmor` });
+  assert.equal((await anonymous.creditBalance().catch((e) => e)).code, "unauthorized");
 });
 
 test("input is validated before anything is spent", async () => {
@@ -101,7 +112,7 @@ test("input is validated before anything is spent", async () => {
   assert.match(tooMany.body.message, /at most 100/);
   const badUrl = await call("/salesfinity/v1/api/enrichment/email", { method: "POST", body: { linkedin_url: "https://evil.example/in/x", type: "work" } });
   assert.equal(badUrl.status, 400);
-  const notJson = await fetch(`${worker.url}/lensmor/external/contacts/unlock`, { method: "POST", body: "{", headers: { origin: ORIGIN } });
+  const notJson = await fetch(`${worker.url}/lensmor/external/contacts/unlock`, { method: "POST", body: "{", headers: { origin: ORIGIN, ...signedIn(SESSION_SECRET, "proxy-user") } });
   assert.equal(notJson.status, 400);
   assert.equal((await sandboxLog()).length, before, "nothing reached the provider");
 });
@@ -128,17 +139,22 @@ test("a forged Salesfinity callback is not trusted; a real one is confirmed by r
   assert.equal(created.status, 201);
   const id = created.body._id;
   // A forged "completed" while the lookup still runs: the worker reads it back and stores nothing.
-  const forged = await call("/callbacks/salesfinity", { method: "POST", origin: null, body: { _id: id, status: "completed", email: { email: "attacker@evil.example", type: "work" } } });
+  const callback = `/callbacks/salesfinity?secret=${CALLBACK_SECRET}`;
+  const forged = await call(callback, { method: "POST", origin: null, user: null, body: { _id: id, status: "completed", email: { email: "attacker@evil.example", type: "work" } } });
   assert.equal(forged.body.confirmed, false);
-  const unknown = await call("/callbacks/salesfinity", { method: "POST", origin: null, body: { _id: "not-a-real-id", status: "completed" } });
+  const unknown = await call(callback, { method: "POST", origin: null, user: null, body: { _id: "not-a-real-id", status: "completed" } });
   assert.equal(unknown.body.confirmed, false);
+  const noSecret = await call("/callbacks/salesfinity", { method: "POST", origin: null, user: null, body: { _id: id } });
+  assert.equal(noSecret.status, 404, "a callback without the secret is not served");
   await sandbox.hold(false);
   assert.deepEqual(await sandbox.release(id), [id]);
 
   const state = await finished("salesfinity.email", id);
   assert.equal(state.result.delivered[0].value, "ada-lovelace@work.example");
-  const real = await call("/callbacks/salesfinity", { method: "POST", origin: null, body: { _id: id, status: "completed" } });
+  const reads = (await sandboxLog()).filter((r) => r.path.endsWith(id)).length;
+  const real = await call(callback, { method: "POST", origin: null, user: null, body: { _id: id, status: "completed" } });
   assert.equal(real.body.confirmed, true);
+  assert.equal((await sandboxLog()).filter((r) => r.path.endsWith(id)).length, reads, "an ended task is not read again");
   assert.ok(!JSON.stringify(await call(`/tasks/salesfinity.email/${id}`)).includes("attacker"));
 });
 
@@ -148,7 +164,7 @@ test("the demo page's proxy mode: browser → worker → provider, with no key i
     app,
     entry: join(root, "examples/edge-worker/worker.js"),
     durableObjects: ["UnlockTasks"],
-    bindings: { LENSMOR_API_KEY: LENSMOR_KEY, ALLOWED_ORIGIN: new URL(demo.url).origin, LENSMOR_BASE_URL: demo.sandbox.url, POLL_DELAYS_MS: "[200, 300, 500]" },
+    bindings: { LENSMOR_API_KEY: LENSMOR_KEY, ALLOWED_ORIGIN: new URL(demo.url).origin, LENSMOR_BASE_URL: demo.sandbox.url, POLL_DELAYS_MS: "[200, 300, 500]", SESSION_SECRET },
   });
   const browser = await launchChromium();
   try {
@@ -158,6 +174,7 @@ test("the demo page's proxy mode: browser → worker → provider, with no key i
     await page.goto(demo.url);
     await page.waitForSelector("tr[data-id='789']");
     await page.check("input[name=mode][value=proxy]");
+    await page.fill("#proxy-token", sessionToken(SESSION_SECRET, "demo-user"));
     await page.fill("#proxy-url", proxy.url);
     await page.dispatchEvent("#proxy-url", "change");
     await page.waitForSelector("tr[data-id='830'] input:not([disabled])");
@@ -168,7 +185,8 @@ test("the demo page's proxy mode: browser → worker → provider, with no key i
     await page.waitForFunction(() => document.getElementById("task-status").textContent.startsWith("Done"), null, { timeout: 30_000 });
     assert.equal(await page.textContent("[data-outcome=delivered] dd"), "2");
     assert.ok(browserRequests.length >= 4, "the page talked to the proxy");
-    assert.ok(browserRequests.every((h) => !h.authorization && !h["x-api-key"]), "the browser sent no key");
+    assert.ok(browserRequests.every((h) => !h["x-api-key"] && !h.authorization?.includes(LENSMOR_KEY)), "the browser sent no key");
+    assert.ok(browserRequests.filter((h) => h.authorization).length >= 4, "the page signed in to the proxy");
     const upstream = (await (await fetch(`${demo.sandbox.url}/__sandbox/requests`)).json()).requests;
     assert.ok(upstream.length > 0 && upstream.every((r) => r.hasKey), "the proxy added the key to every request, the contact list's too");
     assert.ok(upstream.some((r) => r.path === "/external/personnel/list"), "the contacts came from the documented personnel route");
@@ -195,5 +213,5 @@ test("the personnel routes are forwarded with only their documented query parame
 test("no response of the worker carried a provider key", () => {
   assert.ok(seen.length > 20, "responses were recorded");
   const all = seen.join("\n");
-  assert.ok(!all.includes(LENSMOR_KEY) && !all.includes(SALESFINITY_KEY), "a key appeared in a response");
+  for (const secret of [LENSMOR_KEY, SALESFINITY_KEY, SESSION_SECRET, CALLBACK_SECRET]) assert.ok(!all.includes(secret), "a secret appeared in a response");
 });

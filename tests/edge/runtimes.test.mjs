@@ -9,6 +9,7 @@ import { promisify } from "node:util";
 import { startSandbox } from "../../sandbox/server.mjs";
 import { installPackedPackage, root } from "../support/packed.mjs";
 import { freePort, startWorkerd } from "../support/workerd.mjs";
+import { signedIn } from "../support/session.mjs";
 
 let sandbox, app;
 
@@ -51,10 +52,12 @@ test("Deno: the edge proxy's handler under Deno.serve adds the key and refuses o
   const key = "uak_deno_proxy_secret";
   copyFileSync(join(root, "examples/edge-worker/worker.js"), join(app, "worker.js"));
   copyFileSync(join(root, "examples/edge-worker/deno.js"), join(app, "deno.js"));
+  copyFileSync(join(root, "examples/edge-worker/memory.js"), join(app, "memory.js"));
+  const secret = "deno-session-secret";
   const port = await freePort();
   const deno = spawn(join(root, "node_modules/.bin/deno"), ["run", "--allow-net=127.0.0.1", "--allow-env", "--allow-read=.", "deno.js"], {
     cwd: app,
-    env: { ...process.env, PORT: String(port), LENSMOR_API_KEY: key, LENSMOR_BASE_URL: sandbox.url, ALLOWED_ORIGIN: "https://app.example", DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+    env: { ...process.env, PORT: String(port), LENSMOR_API_KEY: key, LENSMOR_BASE_URL: sandbox.url, ALLOWED_ORIGIN: "https://app.example", SESSION_SECRET: secret, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   try {
@@ -63,15 +66,20 @@ test("Deno: the edge proxy's handler under Deno.serve adds the key and refuses o
       deno.on("exit", (code) => reject(new Error(`deno exited ${code}`)));
     });
     const base = `http://127.0.0.1:${port}`;
-    const created = await fetch(`${base}/lensmor/external/contacts/unlock`, { method: "POST", headers: { origin: "https://app.example", "content-type": "application/json" }, body: JSON.stringify({ event_id: "139574", personnel_ids: ["820", "821"] }) });
+    const user = signedIn(secret, "deno-user");
+    const anonymous = await fetch(`${base}/lensmor/external/contacts/unlock`, { method: "POST", headers: { origin: "https://app.example", "content-type": "application/json" }, body: JSON.stringify({ event_id: "139574", personnel_ids: ["820", "821"] }) });
+    assert.equal(anonymous.status, 401);
+    const created = await fetch(`${base}/lensmor/external/contacts/unlock`, { method: "POST", headers: { origin: "https://app.example", "content-type": "application/json", ...user }, body: JSON.stringify({ event_id: "139574", personnel_ids: ["820", "821"] }) });
     const body = await created.text();
     assert.equal(created.status, 201, body);
     const taskId = JSON.parse(body).task_id;
-    const polled = await fetch(`${base}/lensmor/external/contacts/unlock-tasks/${taskId}`, { headers: { origin: "https://app.example" } });
+    const polled = await fetch(`${base}/lensmor/external/contacts/unlock-tasks/${taskId}`, { headers: { origin: "https://app.example", ...user } });
+    const foreign = await fetch(`${base}/lensmor/external/contacts/unlock-tasks/${taskId}`, { headers: { origin: "https://app.example", ...signedIn(secret, "someone-else") } });
+    assert.equal(foreign.status, 404, "another user's task is not there");
     const polledBody = await polled.text();
     assert.equal(polled.status, 200);
     assert.equal(JSON.parse(polledBody).taskId, taskId);
-    assert.equal((await fetch(`${base}/lensmor/external/whatever`)).status, 404);
+    assert.equal((await fetch(`${base}/lensmor/external/whatever`, { headers: user })).status, 404);
     assert.ok(![body, polledBody].join().includes(key));
   } finally {
     deno.kill();

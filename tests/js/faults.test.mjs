@@ -2,6 +2,7 @@
 // nothing is charged twice, no secret leaks. Rows already covered elsewhere are named in
 // RELIABILITY.md; this file holds the rest.
 import { test, before, after } from "node:test";
+import http from "node:http";
 import assert from "node:assert/strict";
 import { startSandbox } from "../../sandbox/server.mjs";
 import { UnlockClient, tokenFor } from "../../pkg/node.js";
@@ -193,6 +194,56 @@ test("hostile ids stay one path segment; tampered tokens are refused", async () 
   const token = tokenFor("lensmor.email", "321");
   const tampered = token.slice(0, -3) + (token.endsWith("A") ? "BBB" : "AAA");
   assert.equal((await rejection(client.waitForTask(tampered))).code, "validation");
+});
+
+test("secrets: a redirect is never followed, so the key never reaches another address", async () => {
+  const stolen = [];
+  const thief = http.createServer((req, res) => {
+    stolen.push(req.headers);
+    res.end("{}");
+  });
+  await new Promise((resolve) => thief.listen(0, "127.0.0.1", resolve));
+  try {
+    const location = `http://127.0.0.1:${thief.address().port}/collect`;
+    for (const status of [301, 302, 307, 308]) {
+      await faults([{ path: "/external/credits/balance", kind: "body", status, body: "", headers: { location } }]);
+      const error = await rejection(lensmor().creditBalance());
+      assert.deepEqual([error.code, error.status], ["protocol", status]);
+      assert.match(error.message, new RegExp(`redirect \\(HTTP ${status}\\), which was not followed`));
+    }
+    const task = await start(lensmor());
+    await faults([{ path: POLL, kind: "body", status: 302, body: "", headers: { location }, count: 2 }]);
+    const result = await lensmor().waitForTask(task.token);
+    assert.equal(result.done, true, "a redirected poll is retried like any unreadable answer");
+    assert.deepEqual(stolen, [], "nothing reached the redirect target");
+  } finally {
+    await new Promise((r) => thief.close(r));
+  }
+});
+
+test("the headers and fetch options: sent with every request, the package's own headers first", async () => {
+  const seen = [];
+  const fetchSpy = (url, init) => {
+    seen.push({ url, redirect: init.redirect, headers: Object.fromEntries(init.headers) });
+    return fetch(url, init);
+  };
+  let refreshed = 0;
+  const client = lensmor({ fetch: fetchSpy, headers: async () => ({ "x-session": `s${++refreshed}`, authorization: "Bearer not-the-key" }) });
+  await client.creditBalance();
+  await client.precheckEmails({ eventId: "139574", personnelIds: ids(1) });
+  assert.equal(seen.length, 2);
+  assert.deepEqual(seen.map((s) => s.headers["x-session"]), ["s1", "s2"], "the function ran before each request");
+  assert.ok(seen.every((s) => s.redirect === "manual" && s.headers.authorization === `Bearer ${KEY}`), "the key header is the package's");
+  const fixed = lensmor({ fetch: fetchSpy, headers: { "x-team": "blue" } });
+  await fixed.creditBalance();
+  assert.equal(seen.at(-1).headers["x-team"], "blue");
+  for (const bad of [{ "x-n": 1 }, ["x"], "x"]) {
+    assert.throws(() => lensmor({ headers: bad }), (e) => e.code === "validation" && e.field === "headers");
+  }
+  const throwing = lensmor({ headers: () => { throw new Error("no session"); } });
+  assert.equal((await rejection(throwing.creditBalance())).field, "headers");
+  const notAResponse = lensmor({ fetch: async () => "nope" });
+  assert.equal((await rejection(notAResponse.creditBalance())).code, "network");
 });
 
 test("secrets: the key is in no token, message, field, stack or log line", async () => {
