@@ -117,6 +117,25 @@ proptest! {
         let _ = unlock_tasks::validate::task_id(&a);
     }
 
+    /// De-duplication keeps the first appearance of each id in the order given, and reports
+    /// each repeated id once, in the order of its second appearance: the same as the obvious
+    /// quadratic loop, which it replaced.
+    #[test]
+    fn dedupe_matches_the_obvious_loop(ids in prop::collection::vec("[a-d]{1,2}", 1..60)) {
+        let mut distinct: Vec<String> = Vec::new();
+        let mut duplicates: Vec<String> = Vec::new();
+        for id in &ids {
+            if !distinct.contains(id) {
+                distinct.push(id.clone());
+            } else if !duplicates.contains(id) {
+                duplicates.push(id.clone());
+            }
+        }
+        let s = Selection::new("e", &ids, 100).unwrap();
+        prop_assert_eq!(s.personnel_ids, distinct);
+        prop_assert_eq!(s.duplicates, duplicates);
+    }
+
     /// Whatever the provider answers, the poller only moves forward in time, never sends from a
     /// finished state, and ends within the failure budget or the deadline.
     #[test]
