@@ -4,10 +4,9 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
-import { join } from "node:path";
 import { testSandbox } from "../support/sandbox.mjs";
-import { installPackedPackage, root } from "../support/packed.mjs";
-import { startWorkerd } from "../support/workerd.mjs";
+import { installPackedPackage } from "../support/packed.mjs";
+import { startEdgeWorker } from "../support/workerd.mjs";
 import { UnlockClient } from "../../pkg/node.js";
 import { startDemo } from "../../scripts/demo.mjs";
 import { launchChromium } from "../support/chromium.mjs";
@@ -24,15 +23,10 @@ const seen = []; // every response body and header the worker sent, to search fo
 before(async () => {
   sandbox = await testSandbox({ speed: 20 });
   app = installPackedPackage();
-  worker = await startWorkerd({
-    app,
-    entry: join(root, "examples/edge-worker/worker.js"),
-    durableObjects: ["UnlockTasks"],
-    bindings: {
-      LENSMOR_API_KEY: LENSMOR_KEY, SALESFINITY_API_KEY: SALESFINITY_KEY, ALLOWED_ORIGIN: ORIGIN,
-      LENSMOR_BASE_URL: sandbox.url, SALESFINITY_BASE_URL: sandbox.url, POLL_DELAYS_MS: "[100, 150, 250]",
-      SESSION_SECRET, CALLBACK_SECRET, PUBLIC_URL: "https://proxy.example",
-    },
+  worker = await startEdgeWorker(app, {
+    LENSMOR_API_KEY: LENSMOR_KEY, SALESFINITY_API_KEY: SALESFINITY_KEY, ALLOWED_ORIGIN: ORIGIN,
+    LENSMOR_BASE_URL: sandbox.url, SALESFINITY_BASE_URL: sandbox.url, POLL_DELAYS_MS: "[100, 150, 250]",
+    SESSION_SECRET, CALLBACK_SECRET, PUBLIC_URL: "https://proxy.example",
   });
 });
 
@@ -160,12 +154,7 @@ test("a forged Salesfinity callback is not trusted; a real one is confirmed by r
 
 test("the demo page's proxy mode: browser → worker → provider, with no key in the browser", async () => {
   const demo = await startDemo({ port: 0, speed: 20, polling: { delaysMs: [200, 300, 500], jitter: 0 } });
-  const proxy = await startWorkerd({
-    app,
-    entry: join(root, "examples/edge-worker/worker.js"),
-    durableObjects: ["UnlockTasks"],
-    bindings: { LENSMOR_API_KEY: LENSMOR_KEY, ALLOWED_ORIGIN: new URL(demo.url).origin, LENSMOR_BASE_URL: demo.sandbox.url, POLL_DELAYS_MS: "[200, 300, 500]", SESSION_SECRET },
-  });
+  const proxy = await startEdgeWorker(app, { LENSMOR_API_KEY: LENSMOR_KEY, ALLOWED_ORIGIN: new URL(demo.url).origin, LENSMOR_BASE_URL: demo.sandbox.url, POLL_DELAYS_MS: "[200, 300, 500]", SESSION_SECRET });
   const browser = await launchChromium();
   try {
     const page = await browser.newPage();

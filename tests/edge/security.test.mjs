@@ -4,9 +4,8 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import { rmSync } from "node:fs";
-import { join } from "node:path";
-import { installPackedPackage, root } from "../support/packed.mjs";
-import { startWorkerd } from "../support/workerd.mjs";
+import { installPackedPackage } from "../support/packed.mjs";
+import { startEdgeWorker } from "../support/workerd.mjs";
 import { testSandbox, idPicker } from "../support/sandbox.mjs";
 import { sessionToken, signedIn } from "../support/session.mjs";
 
@@ -25,18 +24,13 @@ before(async () => {
   sandbox = await testSandbox({ speed: 20 });
   recorder = await startRecorder();
   app = installPackedPackage();
-  worker = await startWorkerd({
-    app,
-    entry: join(root, "examples/edge-worker/worker.js"),
-    durableObjects: ["UnlockTasks"],
-    bindings: {
-      LENSMOR_API_KEY: LENSMOR_KEY, SALESFINITY_API_KEY: SALESFINITY_KEY, SESSION_SECRET, CALLBACK_SECRET,
-      LENSMOR_BASE_URL: sandbox.url, SALESFINITY_BASE_URL: sandbox.url, ALLOWED_ORIGIN: "https://app.example",
-      DAILY_CREDITS_PER_USER: String(DAILY), REQUESTS_PER_MINUTE_PER_USER: String(PER_MINUTE),
-      UPSTREAM_TIMEOUT_MS: "1500", CALLBACK_INTERVAL_MS: "600000",
-      // No background polls during these tests: every read at the sandbox is one a test caused.
-      POLL_DELAYS_MS: "[600000]",
-    },
+  worker = await startEdgeWorker(app, {
+    LENSMOR_API_KEY: LENSMOR_KEY, SALESFINITY_API_KEY: SALESFINITY_KEY, SESSION_SECRET, CALLBACK_SECRET,
+    LENSMOR_BASE_URL: sandbox.url, SALESFINITY_BASE_URL: sandbox.url, ALLOWED_ORIGIN: "https://app.example",
+    DAILY_CREDITS_PER_USER: String(DAILY), REQUESTS_PER_MINUTE_PER_USER: String(PER_MINUTE),
+    UPSTREAM_TIMEOUT_MS: "1500", CALLBACK_INTERVAL_MS: "600000",
+    // No background polls during these tests: every read at the sandbox is one a test caused.
+    POLL_DELAYS_MS: "[600000]",
   });
 });
 

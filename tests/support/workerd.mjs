@@ -70,3 +70,8 @@ const worker :Workerd.Worker = (
   child.kill();
   throw new Error(`workerd did not start: ${log}`);
 }
+
+/** The repository's edge worker (examples/edge-worker/worker.js) with its Durable Objects. */
+export function startEdgeWorker(app, bindings) {
+  return startWorkerd({ app, entry: join(root, "examples/edge-worker/worker.js"), durableObjects: ["UnlockTasks"], bindings });
+}
