@@ -1,13 +1,38 @@
 /// <reference lib="esnext.disposable" />
 // (wasm-bindgen declares `[Symbol.dispose]` on UnlockClient; this lib names that symbol.)
-export { UnlockClient, checkUnlockInput, checkEnrichInput, tokenFor, parseTaskResponse, creditsPerContact } from "./unlock_tasks.js";
+import type { UnlockClient as GeneratedClient, ClientOptions, UnlockErrorFields } from "./unlock_tasks.js";
+
+export { checkUnlockInput, checkEnrichInput, tokenFor, parseTaskResponse, creditsPerContact } from "./unlock_tasks.js";
 export type {
   TaskKind, TaskStatus, ItemStatus, PollingOptions, ClientOptions, UnlockInput, EnrichInput,
-  StartedTask, Item, Snapshot, TaskResult, PollStep, UnlockEvent, WaitOptions, Balance, Precheck,
-  UnlockErrorCode, UnlockErrorFields, CheckedUnlock, CheckedEnrich, SkipReason, SkippedContact, Anomaly,
-  ContactQuery, Contact, ContactPage,
+  StartedTask, RunningTask, NothingStarted, StartBase, Item, Snapshot, TaskResult, PollStep, UnlockEvent,
+  WaitOptions, Balance, Precheck, UnlockErrorCode, UnlockErrorFields, CheckedUnlock, CheckedEnrich,
+  SkipReason, SkippedContact, Anomaly, ContactQuery, Contact, ContactPage,
 } from "./unlock_tasks.js";
-import type { UnlockErrorFields } from "./unlock_tasks.js";
+
+/** What every client can do, whatever its provider. */
+type Common = "creditBalance" | "getTask" | "waitForTask" | "pollOnce" | "free" | typeof Symbol.dispose;
+
+/** A client made with `provider: "lensmor"`: only Lensmor's methods exist on it. */
+export type LensmorClient = Pick<
+  GeneratedClient,
+  Common | "unlockEmails" | "unlockPhones" | "precheckEmails" | "precheckPhones" | "listContacts" | "getContact"
+> & { readonly provider: "lensmor" };
+
+/** A client made with `provider: "salesfinity"`: only Salesfinity's methods exist on it. */
+export type SalesfinityClient = Pick<GeneratedClient, Common | "enrichEmail"> & { readonly provider: "salesfinity" };
+
+/**
+ * Starts and follows unlock and enrichment tasks against one provider. The type of the client
+ * follows `provider`, so calling another provider's method is a compile error.
+ */
+export declare const UnlockClient: {
+  new (options: ClientOptions & { provider: "lensmor" }): LensmorClient;
+  new (options: ClientOptions & { provider: "salesfinity" }): SalesfinityClient;
+  new (options: ClientOptions): LensmorClient | SalesfinityClient;
+  readonly prototype: LensmorClient | SalesfinityClient;
+};
+export type UnlockClient = LensmorClient | SalesfinityClient;
 
 /** Every error of this package: a real `Error` with a stable `code` and the provider's fields. */
 export declare class UnlockError extends Error {

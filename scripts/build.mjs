@@ -48,8 +48,18 @@ for (const name of readdirSync(join(root, "pkg-template"))) {
   copyFileSync(join(root, "pkg-template", name), join(pkg, name));
 }
 rmSync(join(pkg, ".gitignore"), { force: true });
-// One README: the repository's is the package's.
-copyFileSync(join(root, "README.md"), join(pkg, "README.md"));
+copyFileSync(join(root, "LICENSE"), join(pkg, "LICENSE"));
+
+// CommonJS for require() (Jest's default mode, Node before 20.19): the same glue, converted by
+// esbuild; it is always initialized with the .wasm's bytes, so its import.meta default is unused.
+const { buildSync } = await import("esbuild");
+for (const [from, to] of [["unlock_tasks.js", "unlock_tasks.cjs"], ["errors.js", "errors.cjs"]]) {
+  buildSync({ entryPoints: [join(pkg, from)], outfile: join(pkg, to), format: "cjs", platform: "node", logLevel: "error", logOverride: { "empty-import-meta": "silent" } });
+}
+// TypeScript reads .d.cts for require() in a "type": "module" package.
+copyFileSync(join(pkg, "unlock_tasks.d.ts"), join(pkg, "unlock_tasks.d.cts"));
+copyFileSync(join(pkg, "unlock_tasks_bg.wasm.d.ts"), join(pkg, "unlock_tasks_bg.wasm.d.cts"));
+writeFileSync(join(pkg, "index.d.cts"), readFileSync(join(pkg, "index.d.ts"), "utf8").replaceAll('"./unlock_tasks.js"', '"./unlock_tasks.cjs"'));
 
 const version = /^version = "([^"]+)"/m.exec(readFileSync(join(root, "Cargo.toml"), "utf8"))[1];
 const manifest = JSON.parse(readFileSync(join(pkg, "package.json"), "utf8"));

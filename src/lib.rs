@@ -29,6 +29,7 @@ mod json_text;
 pub mod json_view;
 pub mod kind;
 pub mod model;
+pub mod options;
 pub mod poller;
 pub mod providers;
 pub mod schedule;

@@ -23,6 +23,7 @@ use crate::error::{Error, ErrorCode};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::json_view;
 use crate::kind::{Provider, TaskKind};
+use crate::options;
 use crate::poller::{Poller, Step};
 use crate::providers::{self, CallSource, Created, Endpoint};
 use crate::schedule::{PollingConfig, Schedule, DEFAULT_DELAYS_MS, DEFAULT_MAX_FAILURES};
@@ -165,7 +166,7 @@ impl UnlockClient {
     }
 
     fn from_options(options: &JsValue) -> Result<UnlockClient, Error> {
-        let options = convert::options(options, "options")?;
+        let options = convert::options(options, options::CLIENT, "options")?;
         let provider_name = convert::string(&options, "provider")?;
         let provider = Provider::parse(&provider_name).ok_or_else(|| {
             Error::validation(
@@ -185,7 +186,11 @@ impl UnlockClient {
             convert::opt_string(&options, "apiKey")?.as_deref(),
             call_source,
         )?;
-        let polling = polling_config(&get(&options, "polling"))?;
+        let polling = polling_config(&convert::options(
+            &get(&options, "polling"),
+            options::POLLING,
+            "polling",
+        )?)?;
         let max_batch = convert::opt_number(&options, "maxBatch", "maxBatch")?
             .map_or(DEFAULT_MAX_BATCH, |n| n as usize);
         if max_batch == 0 {
@@ -198,7 +203,11 @@ impl UnlockClient {
                 });
         let headers = ExtraHeaders::read(&get(&options, "headers"))?;
         let fetch = convert::opt_function(&options, "fetch")?;
-        let rate = get(&options, "rateLimit");
+        let rate = convert::options(
+            &get(&options, "rateLimit"),
+            options::RATE_LIMIT,
+            "rateLimit",
+        )?;
         let limit = convert::opt_number(&rate, "requests", "rateLimit.requests")?
             .map_or(DEFAULT_LIMIT, |n| n.max(1.0) as u32);
         let window = convert::opt_number(&rate, "windowMs", "rateLimit.windowMs")?
@@ -469,7 +478,7 @@ impl UnlockClient {
     }
 
     fn join_wait(&self, token: &str, options: &JsValue) -> Result<Promise, Error> {
-        let options = convert::options(options, "options")?;
+        let options = convert::options(options, options::WAIT, "options")?;
         let signal = convert::opt_signal(&options)?;
         let on_progress = convert::opt_function(&options, "onProgress")?;
         let on_event = convert::opt_function(&options, "onEvent")?;
@@ -627,14 +636,14 @@ fn reused(running: Promise) -> Promise {
 }
 
 pub(crate) fn read_selection(input: &JsValue, max_batch: usize) -> Result<Selection, Error> {
-    let input = convert::options(input, "input")?;
+    let input = convert::options(input, options::UNLOCK_INPUT, "input")?;
     let event_id = convert::opt_string(&input, "eventId")?.unwrap_or_default();
     let ids = convert::id_list(&input, "personnelIds")?;
     Selection::new(&event_id, &ids, max_batch)
 }
 
 fn read_contact_query(query: &JsValue) -> Result<ContactQuery, Error> {
-    let query = convert::options(query, "query")?;
+    let query = convert::options(query, options::CONTACT_QUERY, "query")?;
     let event_id = convert::opt_string(&query, "eventId")?.unwrap_or_default();
     let filters = [
         convert::opt_string(&query, "exhibitorId")?,
@@ -652,7 +661,7 @@ fn read_contact_query(query: &JsValue) -> Result<ContactQuery, Error> {
 }
 
 pub(crate) fn read_enrichment(input: &JsValue) -> Result<Enrichment, Error> {
-    let input = convert::options(input, "input")?;
+    let input = convert::options(input, options::ENRICH_INPUT, "input")?;
     let url = convert::opt_string(&input, "linkedinUrl")?.unwrap_or_default();
     let email_type = convert::opt_string(&input, "type")?.unwrap_or_default();
     Enrichment::new(

@@ -12,29 +12,41 @@ use web_sys::AbortSignal;
 use crate::error::Error;
 use crate::json_view;
 
-/// A property of `object`, or `undefined` when `object` is not an object.
+/// An own property of `object`, or `undefined` when `object` is not an object or the property
+/// is only inherited: another script's `Object.prototype.baseUrl = ...` is never an option.
 pub(crate) fn get(object: &JsValue, name: &str) -> JsValue {
-    if !object.is_object() {
+    let Some(object) = object.dyn_ref::<Object>() else {
+        return JsValue::UNDEFINED;
+    };
+    let key = JsValue::from_str(name);
+    if !Object::has_own(object, &key) {
         return JsValue::UNDEFINED;
     }
-    Reflect::get(object, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+    Reflect::get(object, &key).unwrap_or(JsValue::UNDEFINED)
 }
 
 fn absent(value: &JsValue) -> bool {
     value.is_undefined() || value.is_null()
 }
 
-/// Options must be an object when given.
-pub(crate) fn options(value: &JsValue, label: &str) -> Result<JsValue, Error> {
+/// Options must be an object when given, with only the names in `known` (see
+/// [`crate::options`]): a misspelled option is an error, never silently ignored.
+pub(crate) fn options(value: &JsValue, known: &[&str], label: &str) -> Result<JsValue, Error> {
     if absent(value) {
         return Ok(Object::new().into());
     }
-    if !value.is_object() {
+    if !value.is_object() || Array::is_array(value) {
         return Err(Error::validation(
             label,
             format!("{label} must be an object."),
         ));
     }
+    let object: &Object = value.unchecked_ref();
+    let names: Vec<String> = Object::keys(object)
+        .iter()
+        .filter_map(|k| k.as_string())
+        .collect();
+    crate::options::check_names(&names, known, label)?;
     Ok(value.clone())
 }
 

@@ -12,41 +12,41 @@ export type ItemStatus = "pending" | "processing" | "delivered" | "failed" | "no
 
 export interface PollingOptions {
   /** Waits in ms: [0] from the create to the first poll, then after each poll; the last repeats. Default [3000, 5000, 10000, 20000]. */
-  delaysMs?: number[];
+  delaysMs?: number[] | undefined;
   /** Default deadline of every `waitForTask` (ms from its start). Default: none. */
-  maxWaitMs?: number;
+  maxWaitMs?: number | undefined;
   /** 0..1: each wait is lengthened by up to this fraction, so clients drift apart. Default 0.1. */
-  jitter?: number;
+  jitter?: number | undefined;
   /** Failed polls in a row (5xx, network, unreadable) before giving up. Default 5. */
-  maxFailures?: number;
+  maxFailures?: number | undefined;
 }
 
 export interface ClientOptions {
   provider: "lensmor" | "salesfinity";
   /** The provider's key. Leave it out in browsers: point `baseUrl` at a proxy that adds it. */
-  apiKey?: string;
+  apiKey?: string | undefined;
   /** The provider, or a proxy in front of it. https only, except localhost. */
-  baseUrl?: string;
+  baseUrl?: string | undefined;
   /** Lensmor's `x-call-source`. */
-  callSource?: "api" | "agent";
-  polling?: PollingOptions;
+  callSource?: "api" | "agent" | undefined;
+  polling?: PollingOptions | undefined;
   /** A request with no answer after this many ms fails as `network` (polls are retried). Default 30000. */
-  requestTimeoutMs?: number;
+  requestTimeoutMs?: number | undefined;
   /** One budget for every request of this client. Default 110 requests per 60000 ms. */
-  rateLimit?: { requests?: number; windowMs?: number };
+  rateLimit?: { requests?: number | undefined; windowMs?: number | undefined } | undefined;
   /**
    * Most personnel ids per unlock. Default 100: Lensmor's OpenAPI 0.25 refuses more (400). Raise it
    * only against an API version that documents a larger batch.
    */
-  maxBatch?: number;
+  maxBatch?: number | undefined;
   /**
    * Headers sent with every request, for a proxy that must know who calls (a session token):
    * an object, or a function called before each request (it may return a promise, so a token
    * can be refreshed). The package's own headers win on a clash.
    */
-  headers?: Record<string, string> | (() => Record<string, string> | Promise<Record<string, string>>);
+  headers?: Record<string, string> | (() => Record<string, string> | Promise<Record<string, string>>) | undefined;
   /** The fetch to use instead of the global one (same signature). Redirects are never followed. */
-  fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  fetch?: ((input: string, init: RequestInit) => Promise<Response>) | undefined;
 }
 
 export interface UnlockInput {
@@ -60,18 +60,33 @@ export interface EnrichInput {
   linkedinUrl: string;
   type: "work" | "personal";
   /** Salesfinity POSTs here when done. The post is unsigned: confirm it with `getTask`. */
-  callbackUrl?: string;
+  callbackUrl?: string | undefined;
   /** Up to 256 characters, echoed back. */
-  externalId?: string;
+  externalId?: string | undefined;
 }
 
-export interface StartedTask {
-  /** false when there was nothing to do (every contact already unlocked or skipped): no task, no charge. */
-  started: boolean;
-  kind: TaskKind;
-  taskId: string | null;
+/**
+ * What a start answered: a task to follow (`started: true`, with its `taskId` and `token`), or
+ * nothing to do (`started: false`: every contact already unlocked or skipped; no task, no
+ * charge). Narrow on `started` to get a `token` of type `string`.
+ */
+export type StartedTask = RunningTask | NothingStarted;
+
+export interface RunningTask extends StartBase {
+  started: true;
+  taskId: string;
   /** Store this to resume polling after a reload or on another machine. Holds no secret. */
-  token: string | null;
+  token: string;
+}
+
+export interface NothingStarted extends StartBase {
+  started: false;
+  taskId: null;
+  token: null;
+}
+
+export interface StartBase {
+  kind: TaskKind;
   /** Epoch ms. */
   createdAt: number;
   /** true when a running task for the same selection was returned instead of creating another. */
@@ -159,13 +174,13 @@ export type UnlockEvent =
   | { type: "retrying"; at: number; resumeAt: number; failures: number; code: UnlockErrorCode; message: string; traceId: string | null };
 
 export interface WaitOptions {
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Called with each new state of the task (only when something changed). */
-  onProgress?: (snapshot: Snapshot) => void;
+  onProgress?: ((snapshot: Snapshot) => void) | undefined;
   /** Called for every poll, wait, throttle and retry: a timeline. */
-  onEvent?: (event: UnlockEvent) => void;
+  onEvent?: ((event: UnlockEvent) => void) | undefined;
   /** Give up with `timeout` (and a resumable `token`) once the next poll would come later than this. */
-  maxWaitMs?: number;
+  maxWaitMs?: number | undefined;
 }
 
 /** `checkUnlockInput`: the selection as it would be sent, and a key naming it in any order. */
@@ -222,17 +237,17 @@ export interface ContactQuery {
   /** 1..100 characters. */
   eventId: string;
   /** One-based. Default 1. */
-  page?: number;
+  page?: number | undefined;
   /** 1..50. Default 50. */
-  pageSize?: number;
-  exhibitorId?: string;
+  pageSize?: number | undefined;
+  exhibitorId?: string | undefined;
   /** At most 100 characters. */
-  department?: string;
+  department?: string | undefined;
   /** At most 50 characters. */
-  level?: string;
+  level?: string | undefined;
   /** At most 200 characters. */
-  searchQuery?: string;
-  sourceType?: "exhibitor" | "social" | "visitors";
+  searchQuery?: string | undefined;
+  sourceType?: "exhibitor" | "social" | "visitors" | undefined;
 }
 
 export interface Contact {

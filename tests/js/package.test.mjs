@@ -4,7 +4,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
-import { readdirSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startSandbox } from "../../sandbox/server.mjs";
 import { installPackedPackage, root } from "../support/packed.mjs";
@@ -41,9 +41,13 @@ const SCENARIO = `
 test("the tarball holds what the exports map names, and nothing else", () => {
   const files = readdirSync(join(app, "node_modules/unlock-tasks")).sort();
   assert.deepEqual(files, [
-    "README.md", "errors.js", "index.d.ts", "index.js", "node.js", "package.json",
-    "unlock_tasks.d.ts", "unlock_tasks.js", "unlock_tasks_bg.wasm", "unlock_tasks_bg.wasm.d.ts", "workerd.js",
+    "LICENSE", "README.md", "errors.cjs", "errors.js", "index.d.cts", "index.d.ts", "index.js", "node.cjs", "node.js",
+    "package.json", "unlock_tasks.cjs", "unlock_tasks.d.cts", "unlock_tasks.d.ts", "unlock_tasks.js", "unlock_tasks_bg.wasm",
+    "unlock_tasks_bg.wasm.d.cts", "unlock_tasks_bg.wasm.d.ts", "workerd.js",
   ]);
+  // The package's own README, for its users: no repository scripts, no unshipped links.
+  const readme = readFileSync(join(app, "node_modules/unlock-tasks/README.md"), "utf8");
+  assert.doesNotMatch(readme, /npm run (demo|sandbox|test|build)|\]\((?!https?:)[^)]+\)/);
 });
 
 test("import from plain Node ESM", async () => {
@@ -87,8 +91,8 @@ test("the shipped types check a strict consumer, and catch a wrong one", () => {
 
   writeFileSync(join(app, "bad.ts"), `
     import { UnlockClient } from "unlock-tasks";
-    const client = new UnlockClient({ provider: "hubspot" });
-    void client.unlockEmails({ eventId: 139574, personnelIds: ["1"] });
+    void new UnlockClient({ provider: "hubspot" });
+    void new UnlockClient({ provider: "lensmor" }).unlockEmails({ eventId: 139574, personnelIds: ["1"] });
   `);
   let output = "";
   try {
@@ -97,5 +101,5 @@ test("the shipped types check a strict consumer, and catch a wrong one", () => {
     output = String(error.stdout);
   }
   assert.match(output, /"hubspot"/, "a wrong provider is a type error");
-  assert.match(output, /bad\.ts\(3,\d+\): error TS2322/, "a numeric eventId is a type error");
+  assert.match(output, /bad\.ts\(4,\d+\): error TS2322/, "a numeric eventId is a type error");
 });

@@ -1,4 +1,5 @@
-// The README's quick start, run exactly as written from an app that installed the tarball.
+// The quick start of both READMEs (the repository's and the package's), run exactly as written
+// from an app that installed the tarball.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -8,8 +9,8 @@ import { promisify } from "node:util";
 import { startSandbox } from "../../sandbox/server.mjs";
 import { installPackedPackage, root } from "../support/packed.mjs";
 
-test("the README quick start works when copied", async () => {
-  const readme = readFileSync(join(root, "README.md"), "utf8");
+for (const [name, file] of [["README", "README.md"], ["package README", "pkg-template/README.md"]]) test(`the ${name} quick start works when copied`, async () => {
+  const readme = readFileSync(join(root, file), "utf8");
   const block = /```js\n(\/\/ quickstart\.mjs[\s\S]*?)```/.exec(readme)?.[1];
   assert.ok(block, "the README has a quickstart.mjs block");
   const sandbox = await startSandbox({ speed: 40 });

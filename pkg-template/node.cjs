@@ -1,0 +1,19 @@
+// Node through require() (CommonJS, Jest's default mode, Node before 20.19): the same .wasm and
+// the same glue as node.js, the glue converted to CommonJS at build time.
+"use strict";
+const { readFileSync } = require("node:fs");
+const { join } = require("node:path");
+const glue = require("./unlock_tasks.cjs");
+const { UnlockError } = require("./errors.cjs");
+
+glue.initSync({ module: readFileSync(join(__dirname, "unlock_tasks_bg.wasm")) });
+
+module.exports = {
+  UnlockClient: glue.UnlockClient,
+  checkUnlockInput: glue.checkUnlockInput,
+  checkEnrichInput: glue.checkEnrichInput,
+  tokenFor: glue.tokenFor,
+  parseTaskResponse: glue.parseTaskResponse,
+  creditsPerContact: glue.creditsPerContact,
+  UnlockError,
+};
