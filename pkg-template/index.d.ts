@@ -1,6 +1,6 @@
 /// <reference lib="esnext.disposable" />
 // (wasm-bindgen declares `[Symbol.dispose]` on UnlockClient; this lib names that symbol.)
-import type { UnlockClient as GeneratedClient, ClientOptions, UnlockErrorFields } from "./unlock_tasks.js";
+import type { UnlockClient as GeneratedClient, ClientOptions, UnlockErrorFields, Snapshot, StartedTask, TaskResult, WaitOptions } from "./unlock_tasks.js";
 
 export { checkUnlockInput, checkEnrichInput, tokenFor, parseTaskResponse, creditsPerContact } from "./unlock_tasks.js";
 export type {
@@ -13,14 +13,26 @@ export type {
 /** What every client can do, whatever its provider. */
 type Common = "creditBalance" | "getTask" | "waitForTask" | "pollOnce" | "free" | typeof Symbol.dispose;
 
+/** What the package adds to every client in JavaScript. */
+export interface ClientExtras {
+  /**
+   * Each new state of the task, as an async iterator; it ends when the task does, with the
+   * result as its return value. Leaving the loop early stops the wait (the task runs on).
+   * `for await (const snapshot of client.watch(token)) render(snapshot);`
+   */
+  watch(token: string, options?: { signal?: AbortSignal | undefined; maxWaitMs?: number | undefined }): AsyncGenerator<Snapshot, TaskResult, undefined>;
+  /** Starts and waits in one call: the result, or `null` when nothing needed unlocking. */
+  complete(start: StartedTask | Promise<StartedTask>, options?: WaitOptions): Promise<TaskResult | null>;
+}
+
 /** A client made with `provider: "lensmor"`: only Lensmor's methods exist on it. */
 export type LensmorClient = Pick<
   GeneratedClient,
   Common | "unlockEmails" | "unlockPhones" | "precheckEmails" | "precheckPhones" | "listContacts" | "getContact"
-> & { readonly provider: "lensmor" };
+> & ClientExtras & { readonly provider: "lensmor" };
 
 /** A client made with `provider: "salesfinity"`: only Salesfinity's methods exist on it. */
-export type SalesfinityClient = Pick<GeneratedClient, Common | "enrichEmail"> & { readonly provider: "salesfinity" };
+export type SalesfinityClient = Pick<GeneratedClient, Common | "enrichEmail"> & ClientExtras & { readonly provider: "salesfinity" };
 
 /**
  * Starts and follows unlock and enrichment tasks against one provider. The type of the client

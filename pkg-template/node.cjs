@@ -5,8 +5,10 @@ const { readFileSync } = require("node:fs");
 const { join } = require("node:path");
 const glue = require("./unlock_tasks.cjs");
 const { UnlockError } = require("./errors.cjs");
+const { extend } = require("./extras.cjs");
 
 glue.initSync({ module: readFileSync(join(__dirname, "unlock_tasks_bg.wasm")) });
+extend(glue.UnlockClient);
 
 module.exports = {
   UnlockClient: glue.UnlockClient,

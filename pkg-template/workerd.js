@@ -2,8 +2,10 @@
 // from bytes is not allowed there).
 import wasmModule from "./unlock_tasks_bg.wasm";
 import { initSync, UnlockClient, checkUnlockInput, checkEnrichInput, tokenFor, parseTaskResponse, creditsPerContact } from "./unlock_tasks.js";
+import { extend } from "./extras.js";
 
 initSync({ module: wasmModule });
+extend(UnlockClient);
 
 export { UnlockClient, checkUnlockInput, checkEnrichInput, tokenFor, parseTaskResponse, creditsPerContact };
 export { UnlockError } from "./errors.js";

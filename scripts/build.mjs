@@ -53,7 +53,7 @@ copyFileSync(join(root, "LICENSE"), join(pkg, "LICENSE"));
 // CommonJS for require() (Jest's default mode, Node before 20.19): the same glue, converted by
 // esbuild; it is always initialized with the .wasm's bytes, so its import.meta default is unused.
 const { buildSync } = await import("esbuild");
-for (const [from, to] of [["unlock_tasks.js", "unlock_tasks.cjs"], ["errors.js", "errors.cjs"]]) {
+for (const [from, to] of [["unlock_tasks.js", "unlock_tasks.cjs"], ["errors.js", "errors.cjs"], ["extras.js", "extras.cjs"]]) {
   buildSync({ entryPoints: [join(pkg, from)], outfile: join(pkg, to), format: "cjs", platform: "node", logLevel: "error", logOverride: { "empty-import-meta": "silent" } });
 }
 // TypeScript reads .d.cts for require() in a "type": "module" package.

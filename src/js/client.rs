@@ -308,12 +308,15 @@ impl UnlockClient {
 
     /// One GET of the task, no waiting and no retry.
     #[wasm_bindgen(js_name = getTask, unchecked_return_type = "Promise<Snapshot>")]
-    pub fn get_task(&self, token: &str) -> Promise {
+    pub fn get_task(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
+    ) -> Promise {
         let shared = self.shared.clone();
-        let token = token.to_string();
+        let token = convert::token(&token);
         future_to_promise(async move {
             let outcome = async {
-                let token = ResumeToken::decode(&token)?;
+                let token = ResumeToken::decode(&token?)?;
                 let request =
                     providers::poll_request(&shared.endpoint, token.kind, &token.task_id)?;
                 let response = shared.request(&request, None).await?;
@@ -337,10 +340,12 @@ impl UnlockClient {
     #[wasm_bindgen(js_name = waitForTask, unchecked_return_type = "Promise<TaskResult>")]
     pub fn wait_for_task(
         &self,
-        token: &str,
+        #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
         #[wasm_bindgen(unchecked_param_type = "WaitOptions")] options: Option<JsValue>,
     ) -> Promise {
-        match self.join_wait(token, &options.unwrap_or(JsValue::UNDEFINED)) {
+        let joined = convert::token(&token)
+            .and_then(|token| self.join_wait(&token, &options.unwrap_or(JsValue::UNDEFINED)));
+        match joined {
             Ok(promise) => promise,
             Err(error) => reject(&error),
         }
@@ -400,10 +405,18 @@ impl UnlockClient {
     /// One step for edge workers and schedulers: one poll now (unless the provider's
     /// `Retry-After` forbids it), then the new token and when to poll next.
     #[wasm_bindgen(js_name = pollOnce, unchecked_return_type = "Promise<PollStep>")]
-    pub fn poll_once(&self, token: &str) -> Promise {
+    pub fn poll_once(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
+    ) -> Promise {
         let shared = self.shared.clone();
-        let token = token.to_string();
-        future_to_promise(async move { shared.poll_once(&token).await })
+        let token = convert::token(&token);
+        future_to_promise(async move {
+            match token {
+                Ok(token) => shared.poll_once(&token).await,
+                Err(error) => Err(to_js_error(&error, None)),
+            }
+        })
     }
 }
 

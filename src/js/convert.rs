@@ -83,6 +83,22 @@ pub(crate) fn string_map(value: &JsValue, label: &str) -> Result<Vec<(String, St
     Ok(out)
 }
 
+/// A resume token argument. Anything but a string is a `validation` error, never a trap: a
+/// start that started nothing has `token: null`, and `localStorage.getItem` returns null.
+pub(crate) fn token(value: &JsValue) -> Result<String, Error> {
+    value.as_string().ok_or_else(|| {
+        let what = if value.is_null() {
+            "null (a start that started nothing has no token; nothing stored?)"
+        } else {
+            "not a string"
+        };
+        Error::validation(
+            "token",
+            format!("The token is {what}: pass the string a start or an error gave you."),
+        )
+    })
+}
+
 pub(crate) fn string(object: &JsValue, name: &str) -> Result<String, Error> {
     opt_string(object, name)?.ok_or_else(|| Error::validation(name, format!("{name} is required.")))
 }

@@ -78,3 +78,11 @@ test("Chromium: an app bundled by esbuild from the installed package", async () 
     await fresh.close();
   }
 });
+
+test("Chromium: loading you control — a failed load is an error the app catches, then a retry from a chosen URL works", async () => {
+  const out = await runPage(`${site.url}/tests/browser/init.html?sandbox=${encodeURIComponent(sandbox.url)}`);
+  assert.deepEqual(out.failed, { name: "UnlockError", code: "network", isUnlockError: true, hasCause: true });
+  assert.equal(out.balance, 1000);
+  assert.equal(out.watchedToTheEnd, true);
+  assert.equal(out.shown, "[object UnlockClient]");
+});

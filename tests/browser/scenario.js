@@ -15,9 +15,11 @@ export async function scenario({ UnlockClient, UnlockError }, sandboxUrl) {
 
   const slow = await client.unlockPhones({ eventId: "139574", personnelIds: ["800"] });
   const controller = new AbortController();
-  setTimeout(() => controller.abort(), 20);
+  // Aborted right after the call, during the wait before the first poll: on any machine.
+  const waiting = client.waitForTask(slow.token, { signal: controller.signal });
+  controller.abort();
   try {
-    await client.waitForTask(slow.token, { signal: controller.signal });
+    await waiting;
   } catch (e) {
     out.aborted = { code: e.code, isUnlockError: e instanceof UnlockError, isError: e instanceof Error, hasToken: typeof e.token === "string" };
   }

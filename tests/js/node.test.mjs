@@ -349,3 +349,53 @@ test("parseTaskResponse reads an answer already in hand, as polling would", () =
   assert.deepEqual([error.code, error.traceId], ["not_found", "t1"]);
   assert.throws(() => parseTaskResponse("hubspot.email", "1", 200, "{}"), (e) => e.field === "kind");
 });
+
+test("a token that is not a string is a validation error, never a trap", async () => {
+  const client = lensmor();
+  for (const bad of [null, undefined, 123, {}, true, ["ut1.x"]]) {
+    for (const call of [() => client.waitForTask(bad), () => client.getTask(bad), () => client.pollOnce(bad)]) {
+      const error = await rejection(call());
+      assert.ok(error instanceof UnlockError, String(error));
+      assert.deepEqual([error.code, error.field], ["validation", "token"]);
+    }
+  }
+  assert.match((await rejection(client.waitForTask(null))).message, /started nothing has no token/);
+});
+
+test("watch: an async iterator of progress that ends with the task; leaving early stops the wait", async () => {
+  const client = lensmor();
+  await sandbox.hold();
+  const task = await client.unlockEmails({ eventId: "139574", personnelIds: ids(2) });
+  const iterator = client.watch(task.token);
+  let step = await iterator.next();
+  assert.deepEqual([step.done, step.value.status], [false, "processing"], "held: the first state is processing");
+  await sandbox.hold(false);
+  assert.deepEqual(await sandbox.release(task.taskId), [task.taskId]);
+  const statuses = [];
+  while (!(step = await iterator.next()).done) statuses.push(step.value.status);
+  assert.equal(statuses.at(-1), "completed");
+  assert.equal(step.value.done, true, "the iterator's return value is the result");
+  assert.equal(step.value.items.length, 2);
+
+  await sandbox.hold();
+  const other = await client.unlockEmails({ eventId: "139574", personnelIds: ids(1) });
+  const polls = async () => (await sandbox.requests()).filter((r) => r.path.endsWith(`/unlock-tasks/${other.taskId}`)).length;
+  for await (const snapshot of client.watch(other.token)) {
+    assert.equal(snapshot.status, "processing");
+    break;
+  }
+  const after = await polls();
+  await sleep(400);
+  assert.equal(await polls(), after, "no poll after the loop was left");
+  await sandbox.hold(false);
+  await sandbox.release(other.taskId);
+});
+
+test("complete: start and wait in one call; null when nothing needed unlocking", async () => {
+  const client = lensmor();
+  const result = await client.complete(client.unlockEmails({ eventId: "139574", personnelIds: ids(2) }));
+  assert.equal(result.done, true);
+  assert.equal(result.items.length, 2);
+  // 794 was unlocked before the tests: nothing to do, nothing charged.
+  assert.equal(await client.complete(client.unlockEmails({ eventId: "139574", personnelIds: ["794"] })), null);
+});
