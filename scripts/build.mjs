@@ -59,6 +59,7 @@ for (const [from, to] of [["unlock_tasks.js", "unlock_tasks.cjs"], ["errors.js",
 // TypeScript reads .d.cts for require() in a "type": "module" package.
 copyFileSync(join(pkg, "unlock_tasks.d.ts"), join(pkg, "unlock_tasks.d.cts"));
 copyFileSync(join(pkg, "unlock_tasks_bg.wasm.d.ts"), join(pkg, "unlock_tasks_bg.wasm.d.cts"));
+writeFileSync(join(pkg, "init.d.cts"), readFileSync(join(pkg, "init.d.ts"), "utf8").replaceAll('"./index.js"', '"./index.cjs"'));
 writeFileSync(join(pkg, "index.d.cts"), readFileSync(join(pkg, "index.d.ts"), "utf8").replaceAll('"./unlock_tasks.js"', '"./unlock_tasks.cjs"'));
 
 const version = /^version = "([^"]+)"/m.exec(readFileSync(join(root, "Cargo.toml"), "utf8"))[1];

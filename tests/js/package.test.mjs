@@ -41,9 +41,10 @@ const SCENARIO = `
 test("the tarball holds what the exports map names, and nothing else", () => {
   const files = readdirSync(join(app, "node_modules/unlock-tasks")).sort();
   assert.deepEqual(files, [
-    "LICENSE", "README.md", "errors.cjs", "errors.js", "index.d.cts", "index.d.ts", "index.js", "node.cjs", "node.js",
-    "package.json", "unlock_tasks.cjs", "unlock_tasks.d.cts", "unlock_tasks.d.ts", "unlock_tasks.js", "unlock_tasks_bg.wasm",
-    "unlock_tasks_bg.wasm.d.cts", "unlock_tasks_bg.wasm.d.ts", "workerd.js",
+    "LICENSE", "README.md", "errors.cjs", "errors.js", "extras.cjs", "extras.js", "index.d.cts", "index.d.ts", "index.js",
+    "init.cjs", "init.d.cts", "init.d.ts", "init.js", "node.cjs", "node.js", "package.json", "unlock_tasks.cjs",
+    "unlock_tasks.d.cts", "unlock_tasks.d.ts", "unlock_tasks.js", "unlock_tasks_bg.wasm", "unlock_tasks_bg.wasm.d.cts",
+    "unlock_tasks_bg.wasm.d.ts", "workerd.js",
   ]);
   // The package's own README, for its users: no repository scripts, no unshipped links.
   const readme = readFileSync(join(app, "node_modules/unlock-tasks/README.md"), "utf8");
