@@ -1,4 +1,5 @@
 // The few HTTP helpers the sandbox's server and controls share.
+import { randomBytes } from "node:crypto";
 
 const MAX_BODY_BYTES = 1_000_000;
 
@@ -12,10 +13,11 @@ export const CORS = {
 
 export function send(res, status, body, headers = {}) {
   const text = typeof body === "string" ? body : JSON.stringify(body);
-  const traceId = body && typeof body === "object" && body.traceId;
+  // Lensmor sends its traceId as X-Request-ID on every answer; an error's body repeats it.
+  const traceId = (body && typeof body === "object" && body.traceId) || randomBytes(8).toString("hex");
   res.writeHead(status, {
     "content-type": typeof body === "string" ? "text/html" : "application/json",
-    ...(traceId ? { "x-request-id": traceId } : {}),
+    "x-request-id": traceId,
     ...CORS,
     ...headers,
   });

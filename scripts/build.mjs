@@ -37,12 +37,19 @@ const wasm = join(pkg, "unlock_tasks_bg.wasm");
 run(join(root, "node_modules/.bin/wasm-opt"), ["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext", "--enable-reference-types", "--enable-multivalue", "--enable-mutable-globals", wasm, "-o", wasm]);
 
 // wasm-bindgen drops the `?` of an optional parameter that has a custom TypeScript type, so the
-// one optional argument of the API is marked here; the build fails if the line ever changes.
+// optional arguments of the API (every method's last `options`) are marked here; the build
+// fails if they are not where expected.
 const dts = join(pkg, "unlock_tasks.d.ts");
-const declared = "waitForTask(token: string, options: WaitOptions): Promise<TaskResult>;";
-const types = readFileSync(dts, "utf8");
-if (!types.includes(declared)) throw new Error(`unlock_tasks.d.ts no longer declares: ${declared}`);
-writeFileSync(dts, types.replace(declared, declared.replace("options:", "options?:")));
+let types = readFileSync(dts, "utf8");
+const optional = [/options: WaitOptions\)/g, /options: CallOptions\)/g];
+const expected = { "options: WaitOptions)": 1, "options: CallOptions)": 10 };
+for (const pattern of optional) {
+  const found = types.match(pattern)?.length ?? 0;
+  const want = expected[pattern.source.replaceAll("\\", "")];
+  if (found !== want) throw new Error(`unlock_tasks.d.ts declares ${pattern.source} ${found} times, not ${want}`);
+  types = types.replace(pattern, (m) => m.replace("options:", "options?:"));
+}
+writeFileSync(dts, types);
 
 for (const name of readdirSync(join(root, "pkg-template"))) {
   copyFileSync(join(root, "pkg-template", name), join(pkg, name));

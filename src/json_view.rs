@@ -217,6 +217,55 @@ pub fn waiting(at: Millis, until: Millis) -> Value {
     json!({ "type": "wait", "at": at, "until": until })
 }
 
+/// A successful answer's view with the provider's request id (Lensmor's `X-Request-ID`, the
+/// traceId support asks for), when the answer carried one.
+pub fn with_request_id(mut view: Value, request_id: Option<&str>) -> Value {
+    if let (Value::Object(map), Some(id)) = (&mut view, request_id) {
+        map.insert("requestId".into(), id.into());
+    }
+    view
+}
+
+/// What the `onRequest` hook is told: no headers, so never a key (keys only travel in headers).
+pub fn request_hook(method: &str, url: &str) -> Value {
+    json!({ "method": method, "url": url })
+}
+
+/// What the `onResponse` hook is told about one request: its answer's status and request id,
+/// or the code of the error that left it unanswered.
+pub fn response_hook(
+    method: &str,
+    url: &str,
+    duration_ms: u64,
+    outcome: Result<(u16, Option<&str>), &Error>,
+) -> Value {
+    let mut map = Map::new();
+    map.insert("method".into(), method.into());
+    map.insert("url".into(), url.into());
+    map.insert("durationMs".into(), duration_ms.into());
+    match outcome {
+        Ok((status, trace_id)) => {
+            map.insert("status".into(), status.into());
+            put(&mut map, "traceId", trace_id);
+        }
+        Err(error) => {
+            map.insert("error".into(), error.code.as_str().into());
+        }
+    }
+    Value::Object(map)
+}
+
+/// What the `onWait` hook is told: a request waits for the client's rate budget, or a safe
+/// read waits to be retried.
+pub fn wait_hook(reason: &str, at: Millis, until: Millis, error: Option<&Error>) -> Value {
+    let mut map = Map::new();
+    map.insert("reason".into(), reason.into());
+    map.insert("at".into(), at.into());
+    map.insert("until".into(), until.into());
+    put(&mut map, "code", error.map(|e| e.code.as_str()));
+    Value::Object(map)
+}
+
 /// The fields an `UnlockError` carries besides its message.
 pub fn error_fields(error: &Error) -> Value {
     let mut map = Map::new();
@@ -285,6 +334,26 @@ mod tests {
                 "anomalies": [],
                 "notFound": [], "noValue": [], "unresolved": [], "credits": 15
             })
+        );
+    }
+
+    #[test]
+    fn hook_views_carry_no_headers() {
+        let ok = response_hook("GET", "https://x/y", 12, Ok((200, Some("t-1"))));
+        assert_eq!(
+            ok,
+            json!({"method": "GET", "url": "https://x/y", "durationMs": 12, "status": 200, "traceId": "t-1"})
+        );
+        let failed = response_hook("GET", "https://x/y", 5, Err(&Error::network("reset")));
+        assert_eq!(failed["error"], "network");
+        assert_eq!(
+            with_request_id(json!({"a": 1}), Some("r")),
+            json!({"a": 1, "requestId": "r"})
+        );
+        assert_eq!(with_request_id(json!({"a": 1}), None), json!({"a": 1}));
+        assert_eq!(
+            wait_hook("rate-budget", 1, 2, None),
+            json!({"reason": "rate-budget", "at": 1, "until": 2})
         );
     }
 

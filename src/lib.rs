@@ -32,6 +32,7 @@ pub mod model;
 pub mod options;
 pub mod poller;
 pub mod providers;
+pub mod retry;
 pub mod schedule;
 pub mod token;
 pub mod validate;

@@ -16,7 +16,13 @@ pub const CLIENT: &[&str] = &[
     "maxBatch",
     "headers",
     "fetch",
+    "maxRetries",
+    "onRequest",
+    "onResponse",
+    "onWait",
 ];
+/// What every method takes as its last argument.
+pub const CALL: &[&str] = &["signal"];
 pub const POLLING: &[&str] = &["delaysMs", "maxWaitMs", "jitter", "maxFailures"];
 pub const RATE_LIMIT: &[&str] = &["requests", "windowMs"];
 pub const WAIT: &[&str] = &["signal", "onProgress", "onEvent", "maxWaitMs"];

@@ -72,9 +72,9 @@ fn unlock(ids: &[&str]) -> JsValue {
 #[wasm_bindgen_test]
 async fn create_wait_and_every_outcome() {
     let client = client("lensmor", "uak_wasm_1");
-    let task = ok(client.unlock_emails(unlock(&["801", "802", "803", "807"]))).await;
+    let task = ok(client.unlock_emails(unlock(&["801", "802", "803", "807"]), None)).await;
     assert_eq!(text(&task, "kind"), "lensmor.email");
-    let result = ok(client.wait_for_task(&text(&task, "token"), None)).await;
+    let result = ok(client.wait_for_task(text(&task, "token").into(), None)).await;
     assert_eq!(text(&result, "status"), "completed");
     assert_eq!(len(&result, "delivered"), 2);
     assert_eq!(text(&get(&result, "failed"), "0.id"), "803");
@@ -84,9 +84,9 @@ async fn create_wait_and_every_outcome() {
 
 #[wasm_bindgen_test]
 async fn a_new_client_resumes_from_the_token() {
-    let task = ok(client("lensmor", "uak_wasm_2").unlock_phones(unlock(&["810"]))).await;
+    let task = ok(client("lensmor", "uak_wasm_2").unlock_phones(unlock(&["810"]), None)).await;
     let result =
-        ok(client("lensmor", "uak_wasm_2").wait_for_task(&text(&task, "token"), None)).await;
+        ok(client("lensmor", "uak_wasm_2").wait_for_task(text(&task, "token").into(), None)).await;
     assert_eq!(text(&result, "taskId"), text(&task, "taskId"));
     assert_eq!(get(&result, "done"), JsValue::TRUE);
 }
@@ -94,11 +94,11 @@ async fn a_new_client_resumes_from_the_token() {
 #[wasm_bindgen_test]
 async fn abort_rejects_with_aborted() {
     let client = client("lensmor", "uak_wasm_3");
-    let task = ok(client.unlock_emails(unlock(&["811"]))).await;
+    let task = ok(client.unlock_emails(unlock(&["811"]), None)).await;
     let controller = AbortController::new().unwrap();
     let options = js_sys::Object::new();
     Reflect::set(&options, &"signal".into(), &controller.signal()).unwrap();
-    let waiting = client.wait_for_task(&text(&task, "token"), Some(options.into()));
+    let waiting = client.wait_for_task(text(&task, "token").into(), Some(options.into()));
     controller.abort();
     assert_eq!(code_of(waiting).await, "aborted");
 }
@@ -109,31 +109,34 @@ async fn each_error_code_reaches_js() {
     let too_many: Vec<String> = (0..101).map(|i| format!("p{i}")).collect();
     let refs: Vec<&str> = too_many.iter().map(String::as_str).collect();
     assert_eq!(
-        code_of(lensmor.unlock_emails(unlock(&refs))).await,
+        code_of(lensmor.unlock_emails(unlock(&refs), None)).await,
         "validation"
     );
     assert_eq!(
-        code_of(client("lensmor", "uak_revoked").credit_balance()).await,
+        code_of(client("lensmor", "uak_revoked").credit_balance(None)).await,
         "unauthorized"
     );
     assert_eq!(
-        code_of(client("lensmor", "uak_broke").unlock_emails(unlock(&["812"]))).await,
+        code_of(client("lensmor", "uak_broke").unlock_emails(unlock(&["812"]), None)).await,
         "payment_required"
     );
-    let running = ok(lensmor.unlock_emails(unlock(&["813"]))).await;
+    let running = ok(lensmor.unlock_emails(unlock(&["813"]), None)).await;
     assert_eq!(
-        code_of(client("lensmor", "uak_wasm_4").unlock_emails(unlock(&["813"]))).await,
+        code_of(client("lensmor", "uak_wasm_4").unlock_emails(unlock(&["813"]), None)).await,
         "conflict"
     );
     let missing = js(r#"{"eventId":"no-such-event","personnelIds":["814"]}"#);
-    assert_eq!(code_of(lensmor.unlock_emails(missing)).await, "not_found");
+    assert_eq!(
+        code_of(lensmor.unlock_emails(missing, None)).await,
+        "not_found"
+    );
     let quick = js(r#"{"maxWaitMs":1}"#);
     assert_eq!(
-        code_of(lensmor.wait_for_task(&text(&running, "token"), Some(quick))).await,
+        code_of(lensmor.wait_for_task(text(&running, "token").into(), Some(quick))).await,
         "timeout"
     );
     assert_eq!(
-        code_of(lensmor.wait_for_task("ut9.newer", None)).await,
+        code_of(lensmor.wait_for_task("ut9.newer".into(), None)).await,
         "validation"
     );
 }
@@ -143,11 +146,11 @@ async fn salesfinity_enrichment_and_poll_once() {
     let client = client("salesfinity", "sf_wasm");
     let input =
         js(r#"{"linkedinUrl":"linkedin.com/in/ada-lovelace","type":"work","externalId":"lead-7"}"#);
-    let task = ok(client.enrich_email(input)).await;
+    let task = ok(client.enrich_email(input, None)).await;
     let mut token = text(&task, "token");
     let mut step = JsValue::UNDEFINED;
     for _ in 0..200 {
-        step = ok(client.poll_once(&token)).await;
+        step = ok(client.poll_once(token.clone().into(), None)).await;
         token = text(&step, "token");
         if get(&step, "done") == JsValue::TRUE {
             break;

@@ -13,7 +13,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 use web_sys::AbortSignal;
 
-use super::convert::{self, get, to_js, to_js_error};
+use super::convert::{self, get, to_js, to_js_error, to_js_error_from};
+use super::hooks::{call_signal, Hooks};
 use super::io;
 use super::registry::Registry;
 use super::watch::{Waiter, Watch};
@@ -26,6 +27,7 @@ use crate::kind::{Provider, TaskKind};
 use crate::options;
 use crate::poller::{Poller, Step};
 use crate::providers::{self, CallSource, Created, Endpoint};
+use crate::retry::{RetryPolicy, DEFAULT_MAX_RETRIES};
 use crate::schedule::{PollingConfig, Schedule, DEFAULT_DELAYS_MS, DEFAULT_MAX_FAILURES};
 use crate::token::ResumeToken;
 use crate::validate::{Enrichment, Selection, DEFAULT_MAX_BATCH};
@@ -43,6 +45,9 @@ pub(crate) struct Shared {
     transport: io::Transport,
     /// Headers added to every request: a fixed list, or a function called before each one.
     headers: ExtraHeaders,
+    hooks: Hooks,
+    /// Retries of safe reads (never of creates).
+    retry: RetryPolicy,
     budget: RefCell<RateBudget>,
     /// Creates in flight or tasks running, by selection: a second start returns the first.
     running: RefCell<Registry<Promise>>,
@@ -52,28 +57,84 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// Sends a request once the client's budget allows, and learns from the answer.
+    /// Sends a request once the client's budget allows, and learns from the answer. `signal`
+    /// aborts the wait for the budget and the request in flight.
     pub(crate) async fn request(
         &self,
         request: &HttpRequest,
         signal: Option<&AbortSignal>,
+    ) -> Result<HttpResponse, Error> {
+        self.send(request, signal, true).await
+    }
+
+    /// The same, where `in_flight` says whether `signal` may also abort the request once sent.
+    /// A create's may not: its outcome must be known, or a retry could pay twice.
+    async fn send(
+        &self,
+        request: &HttpRequest,
+        signal: Option<&AbortSignal>,
+        in_flight: bool,
     ) -> Result<HttpResponse, Error> {
         let ticket = loop {
             let now = io::now();
             let acquired = self.budget.borrow_mut().try_acquire(now);
             match acquired {
                 Ok(ticket) => break ticket,
-                Err(at) => io::sleep_until(at, signal).await?,
+                Err(at) => {
+                    self.hooks.wait("rate-budget", now, at, None);
+                    io::sleep_until(at, signal).await?
+                }
             }
         };
         let extra = self.headers.resolve().await?;
-        let outcome = io::send(request, &extra, signal, &self.transport).await;
+        self.hooks.request(request);
+        let started = io::now();
+        let outcome = io::send(
+            request,
+            &extra,
+            signal.filter(|_| in_flight),
+            &self.transport,
+        )
+        .await;
+        let now = io::now();
+        self.hooks
+            .response(request, now.saturating_sub(started), &outcome);
         let mut budget = self.budget.borrow_mut();
-        budget.settle(ticket, io::now());
+        budget.settle(ticket, now);
         if let Ok(response) = &outcome {
-            budget.observe(io::now(), response);
+            budget.observe(now, response);
         }
         outcome
+    }
+
+    /// A safe read (nothing is charged or changed): transient failures are retried after a
+    /// backoff, up to `maxRetries` times. Returns what `parse` read and the answer's request id.
+    async fn read<T>(
+        &self,
+        request: Result<HttpRequest, Error>,
+        signal: Option<&AbortSignal>,
+        parse: impl Fn(&HttpResponse, u64) -> Result<T, Error>,
+    ) -> Result<(T, Option<String>), Error> {
+        let request = request?;
+        let mut retry = 0;
+        loop {
+            let outcome = self.request(&request, signal).await.and_then(|response| {
+                let id = response.request_id().map(str::to_string);
+                parse(&response, io::now()).map(|read| (read, id))
+            });
+            let error = match outcome {
+                Ok(read) => return Ok(read),
+                Err(error) => error,
+            };
+            let Some(delay) = self.retry.delay(retry, &error) else {
+                return Err(error);
+            };
+            let now = io::now();
+            self.hooks
+                .wait("retry", now, now.saturating_add(delay), Some(&error));
+            io::sleep_until(now.saturating_add(delay), signal).await?;
+            retry += 1;
+        }
     }
 
     /// A task reached its end: a new start of the same selection creates a new task.
@@ -111,16 +172,20 @@ impl Shared {
         kind: TaskKind,
         request: HttpRequest,
         selection: Option<&Selection>,
+        signal: Option<&AbortSignal>,
     ) -> Result<(JsValue, Option<String>), Error> {
         let response = self
-            .request(&request, None)
+            .send(&request, signal, false)
             .await
             .map_err(outcome_unknown)?;
         let created_at = io::now();
         let created =
             providers::parse_created(kind, &response, created_at).map_err(outcome_unknown)?;
         let token = self.token_for(&created, created_at)?;
-        let view = json_view::started(&created, token.as_deref(), created_at, selection, false);
+        let view = json_view::with_request_id(
+            json_view::started(&created, token.as_deref(), created_at, selection, false),
+            response.request_id(),
+        );
         let task_key = created.task_id.as_ref().map(|id| task_key(kind, id));
         Ok((to_js(&view), task_key))
     }
@@ -202,6 +267,11 @@ impl UnlockClient {
                     n.clamp(1.0, 600_000.0) as u32
                 });
         let headers = ExtraHeaders::read(&get(&options, "headers"))?;
+        let hooks = Hooks::read(&options)?;
+        let retry = RetryPolicy {
+            max_retries: convert::opt_number(&options, "maxRetries", "maxRetries")?
+                .map_or(DEFAULT_MAX_RETRIES, |n| n.clamp(0.0, 10.0) as u32),
+        };
         let fetch = convert::opt_function(&options, "fetch")?;
         let rate = convert::options(
             &get(&options, "rateLimit"),
@@ -222,6 +292,8 @@ impl UnlockClient {
                     timeout_ms: request_timeout_ms,
                 },
                 headers,
+                hooks,
+                retry,
                 budget: RefCell::new(RateBudget::new(limit, window)),
                 running: RefCell::default(),
                 selection_of: RefCell::default(),
@@ -242,8 +314,9 @@ impl UnlockClient {
     pub fn unlock_emails(
         &self,
         #[wasm_bindgen(unchecked_param_type = "UnlockInput")] input: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: Option<JsValue>,
     ) -> Promise {
-        self.start_unlock(TaskKind::LensmorEmail, &input)
+        self.start_unlock(TaskKind::LensmorEmail, &input, &options)
     }
 
     /// Starts a Lensmor phone unlock (150 credits per phone). Same rules as `unlockEmails`.
@@ -251,8 +324,9 @@ impl UnlockClient {
     pub fn unlock_phones(
         &self,
         #[wasm_bindgen(unchecked_param_type = "UnlockInput")] input: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: Option<JsValue>,
     ) -> Promise {
-        self.start_unlock(TaskKind::LensmorPhone, &input)
+        self.start_unlock(TaskKind::LensmorPhone, &input, &options)
     }
 
     /// Starts a Salesfinity email enrichment of one LinkedIn profile.
@@ -260,17 +334,19 @@ impl UnlockClient {
     pub fn enrich_email(
         &self,
         #[wasm_bindgen(unchecked_param_type = "EnrichInput")] input: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: Option<JsValue>,
     ) -> Promise {
-        let enrichment = match read_enrichment(&input) {
-            Ok(e) => e,
-            Err(error) => return reject(&error),
-        };
-        let request = match providers::create_enrichment(&self.shared.endpoint, &enrichment) {
-            Ok(r) => r,
+        let checked = call_signal(&options).and_then(|signal| {
+            let enrichment = read_enrichment(&input)?;
+            let request = providers::create_enrichment(&self.shared.endpoint, &enrichment)?;
+            Ok((signal, enrichment, request))
+        });
+        let (signal, enrichment, request) = match checked {
+            Ok(checked) => checked,
             Err(error) => return reject(&error),
         };
         let key = format!("salesfinity.email\n{}", enrichment.fingerprint());
-        self.start_once(key, TaskKind::SalesfinityEmail, request, None)
+        self.start_once(key, TaskKind::SalesfinityEmail, request, None, signal)
     }
 
     /// Asks Lensmor, without charging, what unlocking these emails would cost.
@@ -278,8 +354,9 @@ impl UnlockClient {
     pub fn precheck_emails(
         &self,
         #[wasm_bindgen(unchecked_param_type = "UnlockInput")] input: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: Option<JsValue>,
     ) -> Promise {
-        self.precheck(TaskKind::LensmorEmail, &input)
+        self.precheck(TaskKind::LensmorEmail, &input, &options)
     }
 
     /// Asks Lensmor, without charging, what unlocking these phones would cost.
@@ -287,51 +364,53 @@ impl UnlockClient {
     pub fn precheck_phones(
         &self,
         #[wasm_bindgen(unchecked_param_type = "UnlockInput")] input: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: Option<JsValue>,
     ) -> Promise {
-        self.precheck(TaskKind::LensmorPhone, &input)
+        self.precheck(TaskKind::LensmorPhone, &input, &options)
     }
 
     /// Reads the credit balance.
     #[wasm_bindgen(js_name = creditBalance, unchecked_return_type = "Promise<Balance>")]
-    pub fn credit_balance(&self) -> Promise {
-        let shared = self.shared.clone();
-        future_to_promise(async move {
-            let request = providers::balance_request(&shared.endpoint);
-            let response = shared.request(&request, None).await;
-            let balance = response
-                .and_then(|r| providers::parse_balance(shared.endpoint.provider, &r, io::now()));
-            balance
-                .map(|b| to_js(&json_view::balance(&b)))
-                .map_err(|e| to_js_error(&e, None))
-        })
+    pub fn credit_balance(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: Option<JsValue>,
+    ) -> Promise {
+        let provider = self.shared.endpoint.provider;
+        let request = Ok(providers::balance_request(&self.shared.endpoint));
+        self.safe_read(
+            &options,
+            request,
+            move |r, now| providers::parse_balance(provider, r, now),
+            |b| json_view::balance(&b),
+        )
     }
 
-    /// One GET of the task, no waiting and no retry.
+    /// One read of the task, no waiting (transient failures are retried like any safe read).
     #[wasm_bindgen(js_name = getTask, unchecked_return_type = "Promise<Snapshot>")]
     pub fn get_task(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: Option<JsValue>,
     ) -> Promise {
+        let token = convert::token(&token).and_then(|t| ResumeToken::decode(&t));
+        let request = token
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|t| providers::poll_request(&self.shared.endpoint, t.kind, &t.task_id));
         let shared = self.shared.clone();
-        let token = convert::token(&token);
-        future_to_promise(async move {
-            let outcome = async {
-                let token = ResumeToken::decode(&token?)?;
-                let request =
-                    providers::poll_request(&shared.endpoint, token.kind, &token.task_id)?;
-                let response = shared.request(&request, None).await?;
-                let snapshot =
-                    providers::parse_task(token.kind, &token.task_id, &response, io::now())?;
+        self.safe_read(
+            &options,
+            request,
+            move |r, now| {
+                let token = token.as_ref().map_err(Clone::clone)?;
+                let snapshot = providers::parse_task(token.kind, &token.task_id, r, now)?;
                 if snapshot.done() {
                     shared.forget_task(&task_key(token.kind, &token.task_id));
                 }
                 Ok(snapshot)
-            };
-            outcome
-                .await
-                .map(|s| to_js(&json_view::snapshot(&s)))
-                .map_err(|e| to_js_error(&e, None))
-        })
+            },
+            |s| json_view::snapshot(&s),
+        )
     }
 
     /// Polls until the task ends, the wait's `maxWaitMs` runs out (`timeout`) or `signal`
@@ -358,22 +437,19 @@ impl UnlockClient {
     pub fn list_contacts(
         &self,
         #[wasm_bindgen(unchecked_param_type = "ContactQuery")] query: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: Option<JsValue>,
     ) -> Promise {
-        let shared = self.shared.clone();
         let query = read_contact_query(&query);
-        future_to_promise(async move {
-            let outcome = async {
-                let query = query?;
-                let request = providers::contacts_request(&shared.endpoint, &query);
-                shared
-                    .read(request, |r, now| providers::parse_contacts(&query, r, now))
-                    .await
-            };
-            outcome
-                .await
-                .map(|p| to_js(&json_view::contact_page(&p)))
-                .map_err(|e| to_js_error(&e, None))
-        })
+        let request = query
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|q| providers::contacts_request(&self.shared.endpoint, q));
+        self.safe_read(
+            &options,
+            request,
+            move |r, now| providers::parse_contacts(query.as_ref().map_err(Clone::clone)?, r, now),
+            |p| json_view::contact_page(&p),
+        )
     }
 
     /// One contact by personnel id (Lensmor, free): how to read the values of contacts that a
@@ -382,24 +458,22 @@ impl UnlockClient {
     pub fn get_contact(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] personnel_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: Option<JsValue>,
     ) -> Promise {
-        let shared = self.shared.clone();
         let id = personnel_id
             .as_string()
             .ok_or_else(|| Error::validation("personnelId", "personnelId must be a string."));
-        future_to_promise(async move {
-            let outcome = async {
-                let id = id?;
-                let request = providers::contact_request(&shared.endpoint, &id);
-                shared
-                    .read(request, |r, now| providers::parse_contact(&id, r, now))
-                    .await
-            };
-            outcome
-                .await
-                .map(|c| to_js(&json_view::contact(&c)))
-                .map_err(|e| to_js_error(&e, None))
-        })
+        let request = id
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|id| providers::contact_request(&self.shared.endpoint, id));
+        let id = id.unwrap_or_default();
+        self.safe_read(
+            &options,
+            request,
+            move |r, now| providers::parse_contact(&id, r, now),
+            |c| json_view::contact(&c),
+        )
     }
 
     /// One step for edge workers and schedulers: one poll now (unless the provider's
@@ -408,12 +482,13 @@ impl UnlockClient {
     pub fn poll_once(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: Option<JsValue>,
     ) -> Promise {
         let shared = self.shared.clone();
-        let token = convert::token(&token);
+        let checked = convert::token(&token).and_then(|t| Ok((t, call_signal(&options)?)));
         future_to_promise(async move {
-            match token {
-                Ok(token) => shared.poll_once(&token).await,
+            match checked {
+                Ok((token, signal)) => shared.poll_once(&token, signal.as_ref()).await,
                 Err(error) => Err(to_js_error(&error, None)),
             }
         })
@@ -421,35 +496,70 @@ impl UnlockClient {
 }
 
 impl UnlockClient {
-    fn start_unlock(&self, kind: TaskKind, input: &JsValue) -> Promise {
-        let selection = match read_selection(input, self.shared.max_batch) {
-            Ok(s) => s,
-            Err(error) => return reject(&error),
-        };
-        let request = match providers::create_unlock(&self.shared.endpoint, kind, &selection) {
-            Ok(r) => r,
+    fn start_unlock(&self, kind: TaskKind, input: &JsValue, options: &Option<JsValue>) -> Promise {
+        let checked = call_signal(options).and_then(|signal| {
+            let selection = read_selection(input, self.shared.max_batch)?;
+            let request = providers::create_unlock(&self.shared.endpoint, kind, &selection)?;
+            Ok((signal, selection, request))
+        });
+        let (signal, selection, request) = match checked {
+            Ok(checked) => checked,
             Err(error) => return reject(&error),
         };
         let key = format!("{}\n{}", kind.as_str(), selection.fingerprint());
-        self.start_once(key, kind, request, Some(selection))
+        self.start_once(key, kind, request, Some(selection), signal)
+    }
+
+    /// A safe read with the call's `signal`: retried on transient failures, its view given the
+    /// answer's request id, an abort rejected with the signal's reason as `cause`.
+    fn safe_read<T: 'static>(
+        &self,
+        options: &Option<JsValue>,
+        request: Result<HttpRequest, Error>,
+        parse: impl Fn(&HttpResponse, u64) -> Result<T, Error> + 'static,
+        view: impl FnOnce(T) -> serde_json::Value + 'static,
+    ) -> Promise {
+        let shared = self.shared.clone();
+        let signal = call_signal(options);
+        future_to_promise(async move {
+            let signal = signal.map_err(|e| to_js_error(&e, None))?;
+            match shared.read(request, signal.as_ref(), parse).await {
+                Ok((read, id)) => Ok(to_js(&json_view::with_request_id(
+                    view(read),
+                    id.as_deref(),
+                ))),
+                Err(error) => Err(to_js_error_from(&error, None, signal.as_ref())),
+            }
+        })
     }
 
     /// Creates the task unless one for the same selection is being created or is running: then
     /// the caller gets that one, marked `reused`.
+    ///
+    /// `signal` aborts the start while it waits for the client's rate budget; once the create
+    /// is sent it completes either way, because its outcome must be known (a start joined to a
+    /// running one is not aborted by its signal).
     fn start_once(
         &self,
         key: String,
         kind: TaskKind,
         request: HttpRequest,
         selection: Option<Selection>,
+        signal: Option<AbortSignal>,
     ) -> Promise {
+        if signal.as_ref().is_some_and(AbortSignal::aborted) {
+            return Promise::reject(&to_js_error_from(&Error::aborted(), None, signal.as_ref()));
+        }
         if let Some(running) = self.shared.running.borrow().get(&key) {
             return reused(running.clone());
         }
         let shared = self.shared.clone();
         let running_key = key.clone();
         let promise = future_to_promise(async move {
-            match shared.create(kind, request, selection.as_ref()).await {
+            match shared
+                .create(kind, request, selection.as_ref(), signal.as_ref())
+                .await
+            {
                 Ok((view, Some(task_key))) => {
                     shared
                         .selection_of
@@ -463,7 +573,7 @@ impl UnlockClient {
                 }
                 Err(error) => {
                     shared.running.borrow_mut().remove(&running_key);
-                    Err(to_js_error(&error, None))
+                    Err(to_js_error_from(&error, None, signal.as_ref()))
                 }
             }
         });
@@ -474,19 +584,12 @@ impl UnlockClient {
         promise
     }
 
-    fn precheck(&self, kind: TaskKind, input: &JsValue) -> Promise {
-        let shared = self.shared.clone();
-        let selection = read_selection(input, self.shared.max_batch);
-        future_to_promise(async move {
-            let outcome = async {
-                let request = providers::precheck_request(&shared.endpoint, kind, &selection?)?;
-                let response = shared.request(&request, None).await?;
-                providers::parse_precheck(&response, io::now())
-            };
-            outcome
-                .await
-                .map(|p| to_js(&json_view::precheck(&p)))
-                .map_err(|e| to_js_error(&e, None))
+    fn precheck(&self, kind: TaskKind, input: &JsValue, options: &Option<JsValue>) -> Promise {
+        let request = read_selection(input, self.shared.max_batch).and_then(|selection| {
+            providers::precheck_request(&self.shared.endpoint, kind, &selection)
+        });
+        self.safe_read(options, request, providers::parse_precheck, |p| {
+            json_view::precheck(&p)
         })
     }
 
@@ -498,7 +601,8 @@ impl UnlockClient {
         let max_wait = convert::opt_number(&options, "maxWaitMs", "maxWaitMs")?;
         let token = ResumeToken::decode(token)?;
         if signal.as_ref().is_some_and(AbortSignal::aborted) {
-            return Err(Error::aborted());
+            let error = to_js_error_from(&Error::aborted(), None, signal.as_ref());
+            return Ok(Promise::reject(&error));
         }
         let now = io::now();
         let max_wait = max_wait
@@ -555,24 +659,35 @@ impl UnlockClient {
 impl Shared {
     /// One `pollOnce` step: the core says whether to send and where the step ends
     /// ([`Poller::begin_step`], [`Poller::step_outcome`]); this only does the I/O.
-    async fn poll_once(&self, token: &str) -> Result<JsValue, JsValue> {
-        let fail = |error: Error, token: Option<&str>| to_js_error(&error, token);
+    async fn poll_once(
+        &self,
+        token: &str,
+        signal: Option<&AbortSignal>,
+    ) -> Result<JsValue, JsValue> {
+        let fail = |error: Error, token: Option<&str>| to_js_error_from(&error, token, signal);
         let token = ResumeToken::decode(token).map_err(|e| fail(e, None))?;
         let mut config = self.polling.clone();
         config.max_wait_ms = None;
         let now = io::now();
         let mut poller =
             Poller::resume(self.endpoint.clone(), config, token, now).map_err(|e| fail(e, None))?;
+        let mut request_id = None;
         if let Some(request) = poller.begin_step(now) {
-            match self.request(&request, None).await {
-                Ok(response) => poller.on_response(io::now(), &response),
+            match self.request(&request, signal).await {
+                Ok(response) => {
+                    request_id = response.request_id().map(str::to_string);
+                    poller.on_response(io::now(), &response)
+                }
                 Err(error) => poller.on_failure(io::now(), error),
             }
         }
         let encoded = poller.token().encode();
-        let snapshot = poller
-            .snapshot()
-            .map_or(JsValue::NULL, |s| to_js(&json_view::snapshot(s)));
+        let snapshot = poller.snapshot().map_or(JsValue::NULL, |s| {
+            to_js(&json_view::with_request_id(
+                json_view::snapshot(s),
+                request_id.as_deref(),
+            ))
+        });
         let step = Object::new();
         let set =
             |name: &str, value: JsValue| Reflect::set(&step, &name.into(), &value).map(|_| ());
@@ -592,16 +707,6 @@ impl Shared {
         set("snapshot", snapshot)?;
         set("token", encoded.into())?;
         Ok(step.into())
-    }
-
-    /// One GET of a free Lensmor read, parsed by `parse`.
-    async fn read<T>(
-        &self,
-        request: Result<HttpRequest, Error>,
-        parse: impl FnOnce(&HttpResponse, u64) -> Result<T, Error>,
-    ) -> Result<T, Error> {
-        let response = self.request(&request?, None).await?;
-        parse(&response, io::now())
     }
 }
 

@@ -211,6 +211,22 @@ pub(crate) fn to_js_error(error: &Error, token: Option<&str>) -> JsValue {
     js.into()
 }
 
+/// An error for JS; an abort keeps the signal's reason as `cause` (`AbortSignal.timeout()`'s
+/// TimeoutError, or whatever `abort(reason)` was given).
+pub(crate) fn to_js_error_from(
+    error: &Error,
+    token: Option<&str>,
+    signal: Option<&AbortSignal>,
+) -> JsValue {
+    let js = to_js_error(error, token);
+    if error.code == crate::error::ErrorCode::Aborted {
+        if let Some(signal) = signal.filter(|s| s.aborted()) {
+            let _ = Reflect::set(&js, &"cause".into(), &signal.reason());
+        }
+    }
+    js
+}
+
 /// Calls a user callback; an exception there is logged, never allowed to lose the task.
 pub(crate) fn call_back(callback: &Function, value: &JsValue) {
     if let Err(thrown) = callback.call1(&JsValue::NULL, value) {

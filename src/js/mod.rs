@@ -12,6 +12,7 @@ mod checks;
 mod client;
 pub use client::UnlockClient;
 mod convert;
+mod hooks;
 mod io;
 mod registry;
 mod watch;

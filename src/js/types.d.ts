@@ -47,6 +47,46 @@ export interface ClientOptions {
   headers?: Record<string, string> | (() => Record<string, string> | Promise<Record<string, string>>) | undefined;
   /** The fetch to use instead of the global one (same signature). Redirects are never followed. */
   fetch?: ((input: string, init: RequestInit) => Promise<Response>) | undefined;
+  /** Retries of a safe read (balance, precheck, contacts, getTask) after a 5xx, a network error or a short 429. Default 2. Creates are never retried. */
+  maxRetries?: number | undefined;
+  /** Called before every request: its method and URL (never a header, so never a key). */
+  onRequest?: ((info: RequestInfo) => void) | undefined;
+  /** Called after every request: status, duration and the provider's request id, or the error code. */
+  onResponse?: ((info: ResponseInfo) => void) | undefined;
+  /** Called when a request waits: for the client's rate budget, or to retry a safe read. */
+  onWait?: ((info: WaitInfo) => void) | undefined;
+}
+
+/** The last argument of every method. */
+export interface CallOptions {
+  /**
+   * Aborts the call: it rejects with code `aborted` and the signal's reason as `cause`. A start
+   * is aborted only until its create is sent: a sent create completes, so its outcome is known.
+   */
+  signal?: AbortSignal | undefined;
+}
+
+export interface RequestInfo {
+  method: "GET" | "POST";
+  url: string;
+}
+
+export interface ResponseInfo extends RequestInfo {
+  durationMs: number;
+  /** The HTTP status, when an answer came. */
+  status?: number;
+  /** The provider's request id (Lensmor `X-Request-ID`), when it sent one. */
+  traceId?: string;
+  /** The error code, when no answer came (`network`, `aborted`). */
+  error?: UnlockErrorCode;
+}
+
+export interface WaitInfo {
+  reason: "rate-budget" | "retry";
+  at: number;
+  until: number;
+  /** For a retry: what failed. */
+  code?: UnlockErrorCode;
 }
 
 export interface UnlockInput {
@@ -100,6 +140,8 @@ export interface StartBase {
   skippedDetail: unknown;
   /** Ids given more than once and sent once. */
   duplicates: string[];
+  /** The provider's request id of the create (quote it to support). */
+  requestId?: string;
 }
 
 /**
@@ -148,6 +190,8 @@ export interface Snapshot {
   externalId?: string;
   /** What was odd in the last answer (empty when nothing was). */
   anomalies: Anomaly[];
+  /** From `getTask` and `pollOnce`: the provider's request id of the answer read. */
+  requestId?: string;
 }
 
 /** A finished task: every item in exactly one outcome list, and its price. */
@@ -202,6 +246,8 @@ export interface CheckedEnrich {
 
 export interface Balance {
   balance: number;
+  /** The provider's request id of the answer. */
+  requestId?: string;
   /** Lensmor: when the subscription balance resets (epoch ms). */
   resetAt?: number;
 }
@@ -230,6 +276,8 @@ export interface Precheck {
   chargeableCount: number;
   alreadyUnlockedCount: number;
   unlockingCount: number;
+  /** The provider's request id of the answer. */
+  requestId?: string;
 }
 
 /** `listContacts`: one page of an event's contacts (Lensmor `GET /external/personnel/list`). */
@@ -281,6 +329,7 @@ export interface ContactPage {
   previewLimit?: number;
   /** Entries of the answer without a usable id, left out of `items`. */
   unreadable: number;
+  requestId?: string;
 }
 
 export type UnlockErrorCode =

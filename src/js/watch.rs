@@ -15,7 +15,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{AbortController, AbortSignal};
 
 use super::client::Shared;
-use super::convert::{call_back, to_js, to_js_error};
+use super::convert::{call_back, to_js, to_js_error, to_js_error_from};
 use super::io;
 use crate::error::{Error, ErrorCode};
 use crate::http::Millis;
@@ -114,9 +114,8 @@ impl Watch {
         };
         if let Some(mut waiter) = removed {
             waiter.leave();
-            let _ = waiter
-                .reject
-                .call1(&JsValue::NULL, &to_js_error(error, Some(&self.token())));
+            let rejection = to_js_error_from(error, Some(&self.token()), waiter.signal.as_ref());
+            let _ = waiter.reject.call1(&JsValue::NULL, &rejection);
         }
         if self.waiters.borrow().is_empty() {
             self.stop.abort();

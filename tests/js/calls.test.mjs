@@ -1,0 +1,130 @@
+// Every call of the client: a signal on each (the abort reason kept as `cause`), retries of safe
+// reads with counts at the sandbox (creates never), the rate-budget wait as an event, and hooks
+// that see every request with no key.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { UnlockClient, UnlockError } from "../../pkg/node.js";
+import { EVENT_ID, idPicker, rejection, testSandbox } from "../support/sandbox.mjs";
+
+const KEY = "uak_calls_secret_6b0f";
+let sandbox;
+const ids = idPicker();
+
+before(async () => {
+  sandbox = await testSandbox({ speed: 40 });
+});
+after(() => sandbox.close());
+
+const lensmor = (extra = {}) => new UnlockClient({ provider: "lensmor", apiKey: KEY, baseUrl: sandbox.url, polling: { delaysMs: [40, 60], jitter: 0 }, ...extra });
+const count = async (path, method = "GET") => (await sandbox.requests()).filter((r) => r.path === path && r.method === method).length;
+
+test("every method takes a signal: already aborted, it rejects with the reason as cause and sends nothing", async () => {
+  const client = lensmor();
+  const task = await client.unlockEmails({ eventId: EVENT_ID, personnelIds: ids(1) });
+  const before = (await sandbox.requests()).length;
+  const reason = new Error("the user left the page");
+  const signal = AbortSignal.abort(reason);
+  const selection = { eventId: EVENT_ID, personnelIds: ids(1) };
+  const calls = {
+    unlockEmails: () => client.unlockEmails(selection, { signal }),
+    unlockPhones: () => client.unlockPhones(selection, { signal }),
+    precheckEmails: () => client.precheckEmails(selection, { signal }),
+    precheckPhones: () => client.precheckPhones(selection, { signal }),
+    creditBalance: () => client.creditBalance({ signal }),
+    getTask: () => client.getTask(task.token, { signal }),
+    pollOnce: () => client.pollOnce(task.token, { signal }),
+    listContacts: () => client.listContacts({ eventId: EVENT_ID }, { signal }),
+    getContact: () => client.getContact("789", { signal }),
+    waitForTask: () => client.waitForTask(task.token, { signal }),
+    enrichEmail: () => new UnlockClient({ provider: "salesfinity", apiKey: "sf_x", baseUrl: sandbox.url }).enrichEmail({ linkedinUrl: "linkedin.com/in/signal-test", type: "work" }, { signal }),
+  };
+  for (const [name, call] of Object.entries(calls)) {
+    const error = await rejection(call());
+    assert.ok(error instanceof UnlockError, name);
+    assert.equal(error.code, "aborted", name);
+    assert.equal(error.cause, reason, `${name} keeps the reason`);
+  }
+  assert.equal((await sandbox.requests()).length, before, "nothing was sent");
+  assert.equal((await rejection(client.creditBalance({ signal: "no" }))).field, "signal");
+  assert.equal((await rejection(client.creditBalance({ sigal: signal }))).field, "sigal");
+});
+
+test("AbortSignal.timeout() on a hung read: aborted, with the TimeoutError as cause", async () => {
+  await sandbox.faults([{ path: "/external/credits/balance", kind: "hang" }]);
+  const error = await rejection(lensmor().creditBalance({ signal: AbortSignal.timeout(200) }));
+  assert.equal(error.code, "aborted");
+  assert.equal(error.cause?.name, "TimeoutError");
+});
+
+test("safe reads are retried after a 503 or a reset, with counts at the sandbox; creates never", async () => {
+  const waits = [];
+  const client = lensmor({ onWait: (info) => waits.push(info) });
+  const before = await count("/external/credits/balance");
+  await sandbox.faults([{ path: "/external/credits/balance", kind: "status", status: 503, count: 1 }, { path: "/external/credits/balance", kind: "reset", count: 1 }]);
+  const balance = await client.creditBalance();
+  assert.equal(typeof balance.balance, "number");
+  assert.equal(await count("/external/credits/balance"), before + 3, "two failures, then the answer");
+  assert.deepEqual(waits.map((w) => [w.reason, w.code]), [["retry", "server"], ["retry", "network"]]);
+
+  const strict = lensmor({ maxRetries: 0 });
+  await sandbox.faults([{ path: "/external/credits/balance", kind: "status", status: 503 }]);
+  assert.equal((await rejection(strict.creditBalance())).code, "server");
+
+  await sandbox.faults([{ path: "/external/actions/precheck", method: "POST", kind: "status", status: 502 }]);
+  const check = await client.precheckEmails({ eventId: EVENT_ID, personnelIds: ids(1) });
+  assert.equal(check.allowed, true, "a precheck is a safe read too");
+
+  const creates = await count("/external/contacts/unlock", "POST");
+  await sandbox.faults([{ path: "/external/contacts/unlock", method: "POST", kind: "status", status: 503 }]);
+  const error = await rejection(client.unlockEmails({ eventId: EVENT_ID, personnelIds: ids(1) }));
+  assert.equal(error.code, "server");
+  assert.match(error.message, /may have reached the provider/);
+  assert.equal(await count("/external/contacts/unlock", "POST"), creates + 1, "a create is sent once");
+
+  await sandbox.faults([{ path: "/external/credits/balance", kind: "status", status: 401 }]);
+  const before401 = await count("/external/credits/balance");
+  assert.equal((await rejection(client.creditBalance())).code, "unauthorized");
+  assert.equal(await count("/external/credits/balance"), before401 + 1, "a 401 is not retried");
+});
+
+test("waiting for the client's rate budget is an event, and the signal ends it", async () => {
+  const waits = [];
+  const client = lensmor({ rateLimit: { requests: 1, windowMs: 60_000 }, onWait: (info) => waits.push(info) });
+  await client.creditBalance();
+  const controller = new AbortController();
+  const second = client.creditBalance({ signal: controller.signal });
+  await new Promise((r) => setImmediate(r));
+  assert.equal(waits.length, 1);
+  assert.equal(waits[0].reason, "rate-budget");
+  assert.ok(waits[0].until > waits[0].at);
+  const before = await count("/external/credits/balance");
+  controller.abort();
+  assert.equal((await rejection(second)).code, "aborted");
+  assert.equal(await count("/external/credits/balance"), before, "the waiting request was never sent");
+});
+
+test("hooks see every request and answer, with the provider's request id and never a key; results carry the request id", async () => {
+  const seen = [];
+  const client = lensmor({ onRequest: (info) => seen.push(["request", info]), onResponse: (info) => seen.push(["response", info]) });
+  const balance = await client.creditBalance();
+  assert.match(balance.requestId, /^[0-9a-f]{16}$/);
+  const task = await client.unlockEmails({ eventId: EVENT_ID, personnelIds: ids(1) });
+  assert.match(task.requestId, /^[0-9a-f]{16}$/);
+  const snapshot = await client.getTask(task.token);
+  assert.match(snapshot.requestId, /^[0-9a-f]{16}$/);
+  assert.equal(seen.length, 6);
+  assert.deepEqual(seen.map(([kind, info]) => [kind, info.method]), [["request", "GET"], ["response", "GET"], ["request", "POST"], ["response", "POST"], ["request", "GET"], ["response", "GET"]]);
+  const [, response] = seen[1];
+  assert.equal(response.status, 200);
+  assert.equal(response.traceId, balance.requestId);
+  assert.ok(response.durationMs >= 0 && response.url.endsWith("/external/credits/balance"));
+  assert.ok(!JSON.stringify(seen).includes(KEY), "no key in what hooks see");
+  const throwing = lensmor({ onRequest: () => { throw new Error("a logging bug"); } });
+  const original = console.error;
+  console.error = () => {};
+  try {
+    assert.equal(typeof (await throwing.creditBalance()).balance, "number", "a hook that throws loses nothing");
+  } finally {
+    console.error = original;
+  }
+});
