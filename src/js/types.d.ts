@@ -190,7 +190,7 @@ export interface Snapshot {
   externalId?: string;
   /** What was odd in the last answer (empty when nothing was). */
   anomalies: Anomaly[];
-  /** From `getTask` and `pollOnce`: the provider's request id of the answer read. */
+  /** The provider's request id of the answer read (for `waitForTask`, the last poll's). */
   requestId?: string;
 }
 

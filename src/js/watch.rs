@@ -55,6 +55,8 @@ pub(crate) struct Watch {
     stop: AbortController,
     /// The latest snapshot, given at once to a waiter that joins late.
     last: RefCell<Option<JsValue>>,
+    /// The provider's request id of the last answer, given with the result.
+    last_request_id: RefCell<Option<String>>,
     next_id: Cell<u32>,
 }
 
@@ -68,6 +70,7 @@ impl Watch {
             waiters: RefCell::default(),
             stop,
             last: RefCell::default(),
+            last_request_id: RefCell::default(),
             next_id: Cell::new(0),
         }))
     }
@@ -197,7 +200,11 @@ impl Watch {
                     let now = io::now();
                     let status = outcome.as_ref().ok().map(|r| r.status);
                     match outcome {
-                        Ok(response) => self.poller.borrow_mut().on_response(now, &response),
+                        Ok(response) => {
+                            *self.last_request_id.borrow_mut() =
+                                response.request_id().map(str::to_string);
+                            self.poller.borrow_mut().on_response(now, &response)
+                        }
                         Err(error) => self.poller.borrow_mut().on_failure(now, error),
                     }
                     self.broadcast_event(&to_js(&json_view::polled(now, status)));
@@ -211,7 +218,11 @@ impl Watch {
                 }
                 Action::Done(result) => {
                     shared.forget_task(&self.key);
-                    self.settle(Ok(json_view::result(&result)));
+                    let id = self.last_request_id.borrow().clone();
+                    self.settle(Ok(json_view::with_request_id(
+                        json_view::result(&result),
+                        id.as_deref(),
+                    )));
                     break;
                 }
                 Action::Failed(error) => {

@@ -113,6 +113,8 @@ test("hooks see every request and answer, with the provider's request id and nev
   const snapshot = await client.getTask(task.token);
   assert.match(snapshot.requestId, /^[0-9a-f]{16}$/);
   assert.equal(seen.length, 6);
+  const result = await lensmor().waitForTask(task.token);
+  assert.match(result.requestId, /^[0-9a-f]{16}$/, "a waited result carries its last answer's request id");
   assert.deepEqual(seen.map(([kind, info]) => [kind, info.method]), [["request", "GET"], ["response", "GET"], ["request", "POST"], ["response", "POST"], ["request", "GET"], ["response", "GET"]]);
   const [, response] = seen[1];
   assert.equal(response.status, 200);
