@@ -29,6 +29,13 @@ pub(crate) fn object_body(
     if !response.is_success() {
         return Err(error_from_response(response, now, what));
     }
+    if nesting_depth(&response.body) > MAX_DEPTH {
+        return Err(unreadable(
+            response,
+            what,
+            "the body is nested more than 64 levels deep, which no documented answer is",
+        ));
+    }
     let object = match json_text::parse(&response.body) {
         Some(Value::Object(object)) => object,
         Some(_) => {
@@ -46,6 +53,39 @@ pub(crate) fn object_body(
         return Err(api_error(response, now, what, status, Some(&object)));
     }
     Ok(object)
+}
+
+/// No documented answer nests deeper than a handful of levels. Reading JSON walks it
+/// recursively, so an answer nested thousands deep (a few KB) would overflow the stack: it is
+/// refused by a flat scan before anything walks it.
+const MAX_DEPTH: usize = 64;
+
+/// The deepest nesting of `[` and `{` in JSON text, outside strings. A flat scan: no recursion,
+/// and it stops counting nothing (it is only compared with [`MAX_DEPTH`]).
+fn nesting_depth(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for byte in text.bytes() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 /// Requests are sent with `redirect: "manual"`: a redirect is never followed, because the
@@ -185,6 +225,21 @@ fn unreadable(response: &HttpResponse, what: &str, problem: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deep_nesting_is_refused_before_it_is_walked() {
+        assert_eq!(nesting_depth(r#"{"a":[1,{"b":"[[[{{"}],"c":"\\"}"#), 3);
+        let deep = format!("{}{}", "[".repeat(4_400), "]".repeat(4_400));
+        let error = object_body(&HttpResponse::new(200, deep), 0, "Polling").unwrap_err();
+        assert_eq!(error.code, ErrorCode::Protocol);
+        assert!(
+            error.message.contains("nested more than 64 levels"),
+            "{}",
+            error.message
+        );
+        let fine = format!(r#"{{"x":{}1{}}}"#, "[".repeat(60), "]".repeat(60));
+        assert!(object_body(&HttpResponse::new(200, fine), 0, "Polling").is_ok());
+    }
 
     #[test]
     fn redirects_are_errors_that_name_the_status() {

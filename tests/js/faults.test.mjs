@@ -196,6 +196,17 @@ test("hostile ids stay one path segment; tampered tokens are refused", async () 
   assert.equal((await rejection(client.waitForTask(tampered))).code, "validation");
 });
 
+test("hostile answers: JSON nested 4,400 deep is a protocol error, and the module works on", async () => {
+  const client = lensmor({ maxRetries: 0 });
+  const task = await start(client);
+  const deep = `{"taskId":"${task.taskId}","taskStatus":"processing","items":${"[".repeat(4400)}${"]".repeat(4400)}}`;
+  await faults([{ path: POLL + task.taskId, kind: "body", status: 200, body: deep }]);
+  const error = await rejection(client.getTask(task.token));
+  assert.equal(error.code, "protocol");
+  assert.match(error.message, /nested more than 64 levels/);
+  assert.equal((await client.waitForTask(task.token)).done, true, "the same client goes on");
+});
+
 test("secrets: a redirect is never followed, so the key never reaches another address", async () => {
   const stolen = [];
   const thief = http.createServer((req, res) => {
