@@ -29,7 +29,7 @@ function classify(state, ids, channel) {
   for (const id of out.ids) {
     const p = state.personnel.get(id);
     if (!p) out.missing.push(id);
-    else if (channel === "email" ? p[c.status] === "unlocked" : p[c.status] === "ready") out.already.push(id);
+    else if (p[c.status] === c.done) out.already.push(id);
     else if (p[c.status] === c.busy) out.unlocking.push(id);
     else out.chargeable.push(id);
   }
