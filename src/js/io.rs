@@ -10,6 +10,7 @@ use std::rc::Rc;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use gloo_timers::callback::Timeout;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal, Headers, RequestInit, RequestRedirect, Response};
 
@@ -20,10 +21,6 @@ use crate::http::{HttpRequest, HttpResponse, Millis, RESPONSE_HEADERS};
 extern "C" {
     #[wasm_bindgen(js_name = fetch)]
     fn global_fetch(input: &str, init: &RequestInit) -> Promise;
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(handler: &Function, ms: f64) -> JsValue;
-    #[wasm_bindgen(js_name = clearTimeout)]
-    fn clear_timeout(handle: &JsValue);
 }
 
 /// Browsers cap timers at 2^31-1 ms; longer waits are slept in pieces.
@@ -51,21 +48,23 @@ pub(crate) async fn sleep_until(until: Millis, signal: Option<&AbortSignal>) -> 
     }
 }
 
-/// One timer, resolved by the timer or by `signal`'s abort, whichever comes first.
+/// One timer (gloo-timers), resolved by the timer or by `signal`'s abort, whichever comes
+/// first. Dropping the `Timeout` clears it, so an abort leaves no timer behind.
 async fn wait(ms: f64, signal: Option<&AbortSignal>) {
-    let handle: Rc<RefCell<Option<JsValue>>> = Rc::default();
     let wake: Rc<RefCell<Option<Function>>> = Rc::default();
+    let mut timer: Option<Timeout> = None;
     let promise = Promise::new(&mut |resolve, _reject| {
-        *handle.borrow_mut() = Some(set_timeout(&resolve, ms.min(MAX_TIMER_MS)));
+        let ring = resolve.clone();
+        timer = Some(Timeout::new(ms.min(MAX_TIMER_MS) as u32, move || {
+            let _ = ring.call0(&JsValue::UNDEFINED);
+        }));
         if let Some(signal) = signal {
             let _ = signal.add_event_listener_with_callback("abort", &resolve);
         }
         *wake.borrow_mut() = Some(resolve);
     });
     let _ = JsFuture::from(promise).await;
-    if let Some(handle) = handle.borrow_mut().take() {
-        clear_timeout(&handle);
-    }
+    drop(timer);
     let wake = wake.borrow_mut().take();
     if let (Some(signal), Some(wake)) = (signal, wake) {
         let _ = signal.remove_event_listener_with_callback("abort", &wake);
@@ -95,15 +94,14 @@ pub(crate) async fn send(
     let controller = AbortController::new()
         .map_err(|_| Error::network("AbortController is not available in this runtime."))?;
     let timed_out = Rc::new(RefCell::new(false));
-    let on_timeout = {
+    let timer = {
         let controller = controller.clone();
         let timed_out = timed_out.clone();
-        Closure::once_into_js(move || {
+        Timeout::new(timeout_ms, move || {
             *timed_out.borrow_mut() = true;
             controller.abort();
         })
     };
-    let timer = set_timeout(on_timeout.unchecked_ref(), f64::from(timeout_ms));
     let forward_abort = {
         let controller = controller.clone();
         Closure::<dyn FnMut()>::new(move || controller.abort())
@@ -121,7 +119,7 @@ pub(crate) async fn send(
     )
     .await;
 
-    clear_timeout(&timer);
+    drop(timer); // clears it
     if let Some(signal) = signal {
         let _ = signal
             .remove_event_listener_with_callback("abort", forward_abort.as_ref().unchecked_ref());
