@@ -1,16 +1,16 @@
-//! The only I/O of the package: the global `fetch`, `setTimeout` and `Date.now`.
+//! The only I/O of the package: `fetch` (the global one, or the caller's), timers (gloo-timers,
+//! which use the global `setTimeout`) and `Date.now`.
 //!
-//! Bound as globals (not through `window`), so the same code runs in pages, workers, Node,
-//! workerd and Deno. Both waits are abortable and always clean up their timer and listener:
+//! Globals, not `window`, so the same code runs in pages, workers, Node, workerd and Deno. Both waits are abortable and always clean up their timer and listener:
 //! a pending 20-second timer would otherwise keep a Node process or a worker alive.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use gloo_timers::callback::Timeout;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use gloo_timers::callback::Timeout;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal, Headers, RequestInit, RequestRedirect, Response};
 
