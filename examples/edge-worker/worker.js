@@ -99,16 +99,28 @@ async function route(request, url, env, authenticate) {
     return Response.json(await call(userStub(env, user.id), "/budget", { limit: settings(env).dailyCredits }));
   }
   const task = /^\/tasks\/([a-z.]+)\/([^/]+)$/.exec(url.pathname);
-  if (request.method === "GET" && task) return taskState(env, user, task[1], decodeURIComponent(task[2]));
+  if (request.method === "GET" && task) {
+    const id = decoded(task[2]);
+    return id === null ? notFound() : taskState(env, user, task[1], id);
+  }
   const match = ROUTES.find((r) => r.method === request.method && r.path.test(url.pathname));
   if (!match) return apiError(404, "NO_SUCH_ROUTE", "This proxy does not serve that route.");
   if (match.start) return start(match.start, await readJson(request), env, user);
   if (match.task) {
-    const id = decodeURIComponent(match.path.exec(url.pathname)[1]);
-    if (!(await owns(env, user, match.task, id))) return notFound();
+    const id = decoded(match.path.exec(url.pathname)[1]);
+    if (id === null || !(await owns(env, user, match.task, id))) return notFound();
   }
   const body = match.check === "precheck" ? JSON.stringify(precheckBody(await readJson(request))) : undefined;
   return forward(env, url, request.method, body, request.headers, match.query ?? []);
+}
+
+/** A path segment percent-decoded, or null when its encoding is broken (`%E0%A4%A`). */
+function decoded(segment) {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
 }
 
 // ---- who is calling ------------------------------------------------------------------------
@@ -124,17 +136,18 @@ export async function verifySession(request, env) {
   const unauthorized = (why) => refusal(401, "UNAUTHORIZED", `The session token is ${why}.`);
   if (!parts || header.length > MAX_TOKEN_CHARS) throw unauthorized("missing or malformed");
   if (!env.SESSION_SECRET) throw refusal(503, "NO_SESSION_SECRET", "SESSION_SECRET is not set: no session can be checked.");
-  let head, claims;
+  let head, claims, signature;
   try {
     head = JSON.parse(base64urlText(parts[1]));
     claims = JSON.parse(base64urlText(parts[2]));
+    signature = base64urlBytes(parts[3]);
   } catch {
     throw unauthorized("malformed");
   }
   if (head?.alg !== "HS256") throw unauthorized("not signed with HS256");
   const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(env.SESSION_SECRET), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
   const signed = new TextEncoder().encode(`${parts[1]}.${parts[2]}`);
-  if (!(await crypto.subtle.verify("HMAC", key, base64urlBytes(parts[3]), signed))) throw unauthorized("not signed by this app");
+  if (!(await crypto.subtle.verify("HMAC", key, signature, signed))) throw unauthorized("not signed by this app");
   const now = Date.now() / 1000;
   if (typeof claims?.exp !== "number" || claims.exp <= now) throw unauthorized("expired (or has no exp)");
   if (typeof claims.nbf === "number" && claims.nbf > now) throw unauthorized("not valid yet");

@@ -82,6 +82,7 @@ test("no valid session token, no request to the provider", async () => {
     "alg none": `Bearer ${sessionToken(SESSION_SECRET, "mallory", { header: { alg: "none" } })}`,
     "no sub": `Bearer ${sessionToken(SESSION_SECRET, "", {})}`,
     "no exp": `Bearer ${sessionToken(SESSION_SECRET, "mallory", { claims: { exp: undefined } })}`,
+    "bad signature length": `Bearer ${sessionToken(SESSION_SECRET, "mallory").replace(/\.[\w-]+$/, ".abcde")}`,
   };
   const before = (await sandbox.requests()).length;
   for (const [what, authorization] of Object.entries(tokens)) {
@@ -135,6 +136,8 @@ test("tasks are readable only by their owner", async () => {
   assert.equal(foreign.status, 404);
   assert.equal((await call(`/tasks/lensmor.email/${taskId}`, { user: "owner-b" })).status, 404);
   assert.equal((await call("/lensmor/external/contacts/unlock-tasks/999999", { user: "owner-b" })).status, 404, "the same answer as no task");
+  assert.equal((await call("/tasks/lensmor.email/%E0%A4%A", { user: "owner-b" })).status, 404, "a broken encoding is no task either");
+  assert.equal((await call("/lensmor/external/contacts/unlock-tasks/%E0%A4%A", { user: "owner-b" })).status, 404);
   assert.equal(await reads(), before, "the foreign read reached nobody");
   assert.equal((await call(`/lensmor/external/contacts/unlock-tasks/${taskId}`, { user: "owner-a" })).status, 200);
   assert.equal((await call(`/tasks/lensmor.email/${taskId}`, { user: "owner-a" })).body.state, "running");
