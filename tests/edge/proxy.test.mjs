@@ -99,7 +99,9 @@ test("the browser's client works through the proxy with no key", async () => {
 });
 
 test("input is validated before anything is spent", async () => {
-  const before = (await sandboxLog()).length;
+  // Only starts count: the Durable Objects of earlier tests keep polling (GETs) in the background.
+  const starts = async () => (await sandboxLog()).filter((r) => r.method === "POST").length;
+  const before = await starts();
   const tooMany = await call("/lensmor/external/contacts/unlock", { method: "POST", body: { event_id: "139574", personnel_ids: Array.from({ length: 101 }, (_, i) => `p${i}`) } });
   assert.equal(tooMany.status, 400);
   assert.equal(tooMany.body.errorKey, "VALIDATION");
@@ -108,7 +110,7 @@ test("input is validated before anything is spent", async () => {
   assert.equal(badUrl.status, 400);
   const notJson = await fetch(`${worker.url}/lensmor/external/contacts/unlock`, { method: "POST", body: "{", headers: { origin: ORIGIN, ...signedIn(SESSION_SECRET, "proxy-user") } });
   assert.equal(notJson.status, 400);
-  assert.equal((await sandboxLog()).length, before, "nothing reached the provider");
+  assert.equal(await starts(), before, "nothing reached the provider");
 });
 
 test("only the proxy's routes are served, and only to the configured origin", async () => {
