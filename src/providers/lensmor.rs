@@ -450,6 +450,16 @@ mod tests {
         .unwrap()
     }
 
+    /// Email task `1` read from a 200 answer with `body`.
+    fn email_task(body: &str) -> Result<Snapshot, Error> {
+        providers::parse_task(
+            TaskKind::LensmorEmail,
+            "1",
+            &HttpResponse::new(200, body),
+            NOW,
+        )
+    }
+
     fn selection() -> Selection {
         Selection::new("139574", &["789".into(), "790".into()], 100).unwrap()
     }
@@ -529,13 +539,7 @@ mod tests {
             {"personnelId":"7","status":"processing"},
             {"personnelId":"8","status":"pending"},
             {"personnelId":"8","status":"failed","errorCode":"TASK_NOT_FOUND"}]}"#;
-        let s = providers::parse_task(
-            TaskKind::LensmorEmail,
-            "1",
-            &HttpResponse::new(200, body),
-            NOW,
-        )
-        .unwrap();
+        let s = email_task(body).unwrap();
         assert_eq!(s.items.len(), 2);
         assert_eq!(s.items[0].state, ItemState::Delivered);
         assert_eq!(s.items[1].state, ItemState::Failed);
@@ -545,13 +549,7 @@ mod tests {
     #[test]
     fn a_value_without_unlocked_status_is_not_reported() {
         let body = r#"{"taskStatus":"processing","items":[{"personnelId":"7","status":"processing","email":"early@b.c"}]}"#;
-        let s = providers::parse_task(
-            TaskKind::LensmorEmail,
-            "1",
-            &HttpResponse::new(200, body),
-            NOW,
-        )
-        .unwrap();
+        let s = email_task(body).unwrap();
         assert_eq!(s.items[0].value, None);
         assert_eq!(
             s.task_id, "1",
@@ -570,13 +568,7 @@ mod tests {
             {"personnelId":"9"},
             {"personnelId":"7","status":"failed","errorCode":"TASK_FAILED"},
             {"personnelId":10.5,"status":"unlocked"}]}"#;
-        let s = providers::parse_task(
-            TaskKind::LensmorEmail,
-            "1",
-            &HttpResponse::new(200, body),
-            NOW,
-        )
-        .unwrap();
+        let s = email_task(body).unwrap();
         let ids: Vec<(&str, ItemState)> =
             s.items.iter().map(|i| (i.id.as_str(), i.state)).collect();
         assert_eq!(
@@ -690,13 +682,7 @@ mod tests {
             r#"{"items":[]}"#,
             r#"{"taskStatus":"completed","items":{}}"#,
         ] {
-            let e = providers::parse_task(
-                TaskKind::LensmorEmail,
-                "1",
-                &HttpResponse::new(200, body),
-                NOW,
-            )
-            .unwrap_err();
+            let e = email_task(body).unwrap_err();
             assert_eq!(e.code, ErrorCode::Protocol, "{body}");
         }
     }
