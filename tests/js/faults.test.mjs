@@ -6,7 +6,7 @@ import http from "node:http";
 import assert from "node:assert/strict";
 import { startSandbox } from "../../sandbox/server.mjs";
 import { UnlockClient, tokenFor } from "../../pkg/node.js";
-import { idPicker, testSandbox } from "../support/sandbox.mjs";
+import { idPicker, rejection, testSandbox } from "../support/sandbox.mjs";
 
 const KEY = "uak_fault_secret_5e2d";
 const FAST = { delaysMs: [40, 60, 100, 150], jitter: 0 };
@@ -20,12 +20,9 @@ before(async () => {
 after(() => sandbox.close());
 
 const lensmor = (extra = {}) => new UnlockClient({ provider: "lensmor", apiKey: KEY, baseUrl: sandbox.url, polling: FAST, ...extra });
-const post = (path, body) => fetch(sandbox.url + path, { method: body === undefined ? "DELETE" : "POST", body: body && JSON.stringify(body) }).then((r) => r.json());
-const faults = (list) => post("/__sandbox/faults", list);
-const config = (body) => post("/__sandbox/config", body);
-const log = async () => (await (await fetch(`${sandbox.url}/__sandbox/requests`)).json()).requests;
+const faults = (list) => sandbox.faults(list);
+const log = () => sandbox.requests();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const rejection = (promise) => promise.then(() => assert.fail("expected a rejection"), (e) => e);
 
 const ids = idPicker();
 const start = (client, n = 1) => client.unlockEmails({ eventId: "139574", personnelIds: ids(n) });
@@ -77,14 +74,14 @@ test("polling: items missing or duplicated between polls are never lost nor doub
       onProgress: () => (released ??= sandbox.hold(false).then(() => sandbox.release(task.taskId))),
     });
     assert.deepEqual(await released, [task.taskId]);
-    await post("/__sandbox/faults");
+    await sandbox.clearFaults();
     assert.deepEqual(result.items.map((i) => i.id).sort(), [...selection].sort(), "every contact is in the result");
     assert.ok(result.unresolved.some((i) => i.id === selection[0]), "the forgotten contact is listed as unresolved");
 
     const other = await start(client, 2);
     await faults([{ path: POLL, kind: "dup-items", count: 100 }]);
     const doubled = await client.waitForTask(other.token);
-    await post("/__sandbox/faults");
+    await sandbox.clearFaults();
     assert.equal(new Set(doubled.items.map((i) => i.id)).size, doubled.items.length);
     assert.equal(doubled.items.length, 2);
   } finally {
@@ -102,7 +99,7 @@ test("polling: a task that 404s or a key revoked mid-way stops at once", async (
     const count = (await log()).filter((r) => r.path === POLL + task.taskId).length;
     await sleep(300);
     assert.equal((await log()).filter((r) => r.path === POLL + task.taskId).length, count, "no poll after the error");
-    await post("/__sandbox/faults");
+    await sandbox.clearFaults();
   }
 });
 
@@ -127,7 +124,7 @@ test("polling: an ApiError inside a 200, a huge body, and prototype-pollution JS
   assert.equal(Object.getPrototypeOf(result), Object.prototype);
   assert.equal(result.items[0].id, "__proto__");
   assert.equal(Object.getPrototypeOf(result.items[0]), Object.prototype);
-  await post("/__sandbox/faults");
+  await sandbox.clearFaults();
 });
 
 test("creating: each refusal has its code; a 5xx or a lost answer says the outcome is unknown, and is never re-sent", async () => {
@@ -276,7 +273,7 @@ test("secrets: the key is in no token, message, field, stack or log line", async
     errors.push(await rejection(new UnlockClient({ provider: "lensmor", apiKey: KEY, baseUrl: "http://127.0.0.1:9" }).creditBalance()));
     await faults([{ path: CREATE, method: "POST", kind: "reset" }]);
     errors.push(await rejection(start(client)));
-    await post("/__sandbox/faults");
+    await sandbox.clearFaults();
     const everything = [
       ...tokens, ...printed,
       ...errors.flatMap((e) => [e.message, e.stack, JSON.stringify(e), JSON.stringify(Object.entries(e)), e.token ?? ""]),

@@ -18,12 +18,8 @@ after(() => sandbox.close());
 const lensmor = (extra = {}) => new UnlockClient({ provider: "lensmor", apiKey: KEY, baseUrl: sandbox.url, polling: FAST, ...extra });
 const salesfinity = (extra = {}) => new UnlockClient({ provider: "salesfinity", apiKey: "sf_node_secret", baseUrl: sandbox.url, polling: FAST, ...extra });
 
-async function control(path, body, method = "POST") {
-  const res = await fetch(sandbox.url + path, { method, body: body && JSON.stringify(body) });
-  return res.json();
-}
-const requests = async () => (await control("/__sandbox/requests", undefined, "GET")).requests;
-const faults = (list) => control("/__sandbox/faults", list);
+const requests = () => sandbox.requests();
+const faults = (list) => sandbox.faults(list);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Fresh personnel ids for each test, so tests never see each other's unlocks. */
@@ -186,11 +182,11 @@ test("provider errors keep their status, errorKey and traceId, never the key", a
   assert.ok(e401.message.includes(e401.traceId));
 
   const client = lensmor();
-  await control("/__sandbox/config", { balance: { [KEY]: { lensmor: 20 } } });
+  await sandbox.config({ balance: { [KEY]: { lensmor: 20 } } });
   const e402 = await rejection(client.unlockEmails({ eventId: "139574", personnelIds: ids(2) }));
   assert.equal(e402.code, "payment_required");
   assert.match(e402.message, /top up/);
-  await control("/__sandbox/config", { balance: { [KEY]: { lensmor: 100000 } } });
+  await sandbox.config({ balance: { [KEY]: { lensmor: 100000 } } });
 
   const selection = ids(2);
   const running = await lensmor().unlockEmails({ eventId: "139574", personnelIds: selection });
@@ -230,7 +226,7 @@ test("5xx bursts: shorter than the budget recover, longer end in server", async 
   assert.equal(error.code, "server");
   assert.equal(error.status, 502);
   assert.match(error.message, /Gave up after 5 failed polls in a row/);
-  await control("/__sandbox/faults", undefined, "DELETE");
+  await sandbox.clearFaults();
 });
 
 test("malformed JSON, an HTML page and a hung request are retried", async () => {
@@ -254,7 +250,7 @@ test("an unknown task status keeps polling and is named in the timeout", async (
   const error = await rejection(client.waitForTask(task.token, { maxWaitMs: 300 }));
   assert.equal(error.code, "timeout");
   assert.match(error.message, /"queued_v2"/);
-  await control("/__sandbox/faults", undefined, "DELETE");
+  await sandbox.clearFaults();
   assert.equal((await client.waitForTask(error.token)).done, true);
 });
 
