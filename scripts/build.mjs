@@ -41,13 +41,13 @@ run(join(root, "node_modules/.bin/wasm-opt"), ["-Oz", "--enable-bulk-memory", "-
 // fails if they are not where expected.
 const dts = join(pkg, "unlock_tasks.d.ts");
 let types = readFileSync(dts, "utf8");
-const optional = [/options: WaitOptions\)/g, /options: CallOptions\)/g];
-const expected = { "options: WaitOptions)": 1, "options: CallOptions)": 10 };
+const optional = [/options: WaitOptions\)/g, /options: CallOptions\)/g, /max_batch: number\)/g];
+const expected = { "options: WaitOptions)": 1, "options: CallOptions)": 10, "max_batch: number)": 1 };
 for (const pattern of optional) {
   const found = types.match(pattern)?.length ?? 0;
   const want = expected[pattern.source.replaceAll("\\", "")];
   if (found !== want) throw new Error(`unlock_tasks.d.ts declares ${pattern.source} ${found} times, not ${want}`);
-  types = types.replace(pattern, (m) => m.replace("options:", "options?:"));
+  types = types.replace(pattern, (m) => m.replace(":", "?:"));
 }
 writeFileSync(dts, types);
 

@@ -4,7 +4,7 @@
 use wasm_bindgen::prelude::*;
 
 use super::client::{read_enrichment, read_selection};
-use super::convert::{to_js, to_js_error};
+use super::convert::{text, to_js, to_js_error};
 use super::io;
 use crate::error::Error;
 use crate::json_view;
@@ -17,12 +17,13 @@ use crate::validate::DEFAULT_MAX_BATCH;
 /// `UnlockError` with code `validation`.
 #[wasm_bindgen(js_name = checkUnlockInput, unchecked_return_type = "CheckedUnlock")]
 pub fn check_unlock_input(
-    #[wasm_bindgen(unchecked_param_type = "TaskKind")] kind: &str,
+    #[wasm_bindgen(unchecked_param_type = "TaskKind")] kind: JsValue,
     #[wasm_bindgen(unchecked_param_type = "UnlockInput")] input: JsValue,
-    max_batch: Option<u32>,
+    #[wasm_bindgen(unchecked_param_type = "number")] max_batch: Option<JsValue>,
 ) -> Result<JsValue, JsValue> {
     let checked = (|| {
-        let kind = TaskKind::parse(kind)
+        let kind = text(&kind)
+            .and_then(|k| TaskKind::parse(&k))
             .filter(|k| *k != TaskKind::SalesfinityEmail)
             .ok_or_else(|| {
                 Error::validation(
@@ -30,7 +31,13 @@ pub fn check_unlock_input(
                     "kind must be \"lensmor.email\" or \"lensmor.phone\".",
                 )
             })?;
-        let max_batch = max_batch.map_or(DEFAULT_MAX_BATCH, |n| n.max(1) as usize);
+        let max_batch = match max_batch.filter(|n| !n.is_undefined() && !n.is_null()) {
+            None => DEFAULT_MAX_BATCH,
+            Some(n) => match n.as_f64() {
+                Some(n) if n >= 1.0 => n.min(1e6) as usize,
+                _ => return Err(Error::validation("maxBatch", "maxBatch must be 1 or more.")),
+            },
+        };
         Ok::<_, Error>(json_view::selection(
             kind,
             &read_selection(&input, max_batch)?,
@@ -52,8 +59,8 @@ pub fn check_enrich_input(
 }
 
 /// A kind name from JavaScript, or a `validation` error naming the field.
-fn kind_named(name: &str) -> Result<TaskKind, Error> {
-    TaskKind::parse(name).ok_or_else(|| {
+fn kind_named(name: &JsValue) -> Result<TaskKind, Error> {
+    text(name).and_then(|n| TaskKind::parse(&n)).ok_or_else(|| {
         Error::validation(
             "kind",
             "kind must be a task kind such as \"lensmor.email\".",
@@ -65,9 +72,9 @@ fn kind_named(name: &str) -> Result<TaskKind, Error> {
 /// 150 per phone, 1 per found Salesfinity email): what a server reserves before a start.
 #[wasm_bindgen(js_name = creditsPerContact)]
 pub fn credits_per_contact(
-    #[wasm_bindgen(unchecked_param_type = "TaskKind")] kind: &str,
+    #[wasm_bindgen(unchecked_param_type = "TaskKind")] kind: JsValue,
 ) -> Result<u32, JsValue> {
-    let kind = kind_named(kind).map_err(|e| to_js_error(&e, None))?;
+    let kind = kind_named(&kind).map_err(|e| to_js_error(&e, None))?;
     Ok(kind.credits_per_delivery() as u32)
 }
 
@@ -75,11 +82,17 @@ pub fn credits_per_contact(
 /// due for a poll now.
 #[wasm_bindgen(js_name = tokenFor)]
 pub fn token_for(
-    #[wasm_bindgen(unchecked_param_type = "TaskKind")] kind: &str,
-    task_id: &str,
+    #[wasm_bindgen(unchecked_param_type = "TaskKind")] kind: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] task_id: JsValue,
 ) -> Result<String, JsValue> {
-    let kind = kind_named(kind).map_err(|e| to_js_error(&e, None))?;
-    ResumeToken::new(kind, task_id, io::now(), 0)
+    let kind = kind_named(&kind).map_err(|e| to_js_error(&e, None))?;
+    let task_id = text(&task_id).ok_or_else(|| {
+        to_js_error(
+            &Error::validation("taskId", "taskId must be a string."),
+            None,
+        )
+    })?;
+    ResumeToken::new(kind, &task_id, io::now(), 0)
         .map(|t| t.encode())
         .map_err(|e| to_js_error(&e, None))
 }
@@ -88,14 +101,26 @@ pub fn token_for(
 /// package's `Snapshot`, exactly as polling would. Throws an `UnlockError` for an error answer.
 #[wasm_bindgen(js_name = parseTaskResponse, unchecked_return_type = "Snapshot")]
 pub fn parse_task_response(
-    #[wasm_bindgen(unchecked_param_type = "TaskKind")] kind: &str,
-    task_id: &str,
-    status: u16,
-    body: &str,
+    #[wasm_bindgen(unchecked_param_type = "TaskKind")] kind: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] task_id: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] status: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] body: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let kind = kind_named(kind).map_err(|e| to_js_error(&e, None))?;
-    let response = crate::http::HttpResponse::new(status, body);
-    crate::providers::parse_task(kind, task_id, &response, io::now())
+    let invalid = |field: &str, what: &str| {
+        to_js_error(
+            &Error::validation(field, format!("{field} must be {what}.")),
+            None,
+        )
+    };
+    let kind = kind_named(&kind).map_err(|e| to_js_error(&e, None))?;
+    let task_id = text(&task_id).ok_or_else(|| invalid("taskId", "a string"))?;
+    let status = status
+        .as_f64()
+        .filter(|s| s.fract() == 0.0 && (100.0..=599.0).contains(s))
+        .ok_or_else(|| invalid("status", "an HTTP status (100 to 599)"))?;
+    let body = text(&body).ok_or_else(|| invalid("body", "the answer's text, a string"))?;
+    let response = crate::http::HttpResponse::new(status as u16, &body);
+    crate::providers::parse_task(kind, &task_id, &response, io::now())
         .map(|s| to_js(&json_view::snapshot(&s)))
         .map_err(|e| to_js_error(&e, None))
 }

@@ -252,7 +252,7 @@ impl UnlockClient {
             call_source,
         )?;
         let polling = polling_config(&convert::options(
-            &get(&options, "polling"),
+            &get(&options, "polling")?,
             options::POLLING,
             "polling",
         )?)?;
@@ -266,7 +266,7 @@ impl UnlockClient {
                 .map_or(DEFAULT_REQUEST_TIMEOUT_MS, |n| {
                     n.clamp(1.0, 600_000.0) as u32
                 });
-        let headers = ExtraHeaders::read(&get(&options, "headers"))?;
+        let headers = ExtraHeaders::read(&get(&options, "headers")?)?;
         let hooks = Hooks::read(&options)?;
         let retry = RetryPolicy {
             max_retries: convert::opt_number(&options, "maxRetries", "maxRetries")?
@@ -274,7 +274,7 @@ impl UnlockClient {
         };
         let fetch = convert::opt_function(&options, "fetch")?;
         let rate = convert::options(
-            &get(&options, "rateLimit"),
+            &get(&options, "rateLimit")?,
             options::RATE_LIMIT,
             "rateLimit",
         )?;
@@ -460,8 +460,7 @@ impl UnlockClient {
         #[wasm_bindgen(unchecked_param_type = "string")] personnel_id: JsValue,
         #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: Option<JsValue>,
     ) -> Promise {
-        let id = personnel_id
-            .as_string()
+        let id = convert::text(&personnel_id)
             .ok_or_else(|| Error::validation("personnelId", "personnelId must be a string."));
         let request = id
             .as_ref()

@@ -12,17 +12,80 @@ use web_sys::AbortSignal;
 use crate::error::Error;
 use crate::json_view;
 
-/// An own property of `object`, or `undefined` when `object` is not an object or the property
-/// is only inherited: another script's `Object.prototype.baseUrl = ...` is never an option.
-pub(crate) fn get(object: &JsValue, name: &str) -> JsValue {
-    let Some(object) = object.dyn_ref::<Object>() else {
-        return JsValue::UNDEFINED;
-    };
-    let key = JsValue::from_str(name);
-    if !Object::has_own(object, &key) {
-        return JsValue::UNDEFINED;
+// The operations below run code the caller controls (getters, Proxy traps, a revoked Proxy).
+// js-sys declares `Object.keys`, `Object.hasOwn` and `Array.isArray` as never throwing, and an
+// exception thrown through wasm frames skips their clean-up (the shadow stack pointer is never
+// restored): after about a thousand of them the module is dead. Every operation that can run
+// foreign code is imported here with `catch`, and an exception is a `validation` error.
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = keys)]
+    fn object_keys(value: &JsValue) -> Result<Array, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = hasOwn)]
+    fn has_own(value: &JsValue, key: &JsValue) -> Result<bool, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
+    fn is_array(value: &JsValue) -> Result<bool, JsValue>;
+}
+
+/// The longest string read from JS (1 MiB of UTF-16 units): a longer one is refused before it
+/// is copied into wasm memory, where a failed allocation would abort the module.
+const MAX_STRING: u32 = 1 << 20;
+
+/// The most entries read from a JS array: more is refused by count before any is read (a
+/// sparse `[]` with `length = 1e9` would otherwise be walked).
+const MAX_ENTRIES: u32 = 10_000;
+
+fn unreadable(label: &str) -> Error {
+    Error::validation(
+        label,
+        format!("{label} could not be read: a getter or a Proxy threw."),
+    )
+}
+
+/// Whether `value` is an array (a revoked Proxy makes `Array.isArray` throw).
+fn array(value: &JsValue, label: &str) -> Result<bool, Error> {
+    is_array(value).map_err(|_| unreadable(label))
+}
+
+/// A JS string as a Rust string, `None` for anything else or a string past [`MAX_STRING`].
+pub(crate) fn text(value: &JsValue) -> Option<String> {
+    let text = value.dyn_ref::<js_sys::JsString>()?;
+    if text.length() > MAX_STRING {
+        return None;
     }
-    Reflect::get(object, &key).unwrap_or(JsValue::UNDEFINED)
+    value.as_string()
+}
+
+/// The entries of a JS array, read by index, at most [`MAX_ENTRIES`].
+fn entries(value: &JsValue, label: &str) -> Result<Vec<JsValue>, Error> {
+    let length = Reflect::get(value, &"length".into())
+        .map_err(|_| unreadable(label))?
+        .as_f64()
+        .unwrap_or(0.0);
+    if length > f64::from(MAX_ENTRIES) {
+        return Err(Error::validation(
+            label,
+            format!("{label} has more than {MAX_ENTRIES} entries, which are never read."),
+        ));
+    }
+    (0..length as u32)
+        .map(|i| Reflect::get_u32(value, i).map_err(|_| unreadable(label)))
+        .collect()
+}
+
+/// An own property of `object`, or `undefined` when `object` is not an object or the property
+/// is only inherited: another script's `Object.prototype.baseUrl = ...` is never an option. A
+/// getter or Proxy trap that throws is a `validation` error naming the property.
+pub(crate) fn get(object: &JsValue, name: &str) -> Result<JsValue, Error> {
+    if !object.is_object() {
+        return Ok(JsValue::UNDEFINED);
+    }
+    let key = JsValue::from_str(name);
+    match has_own(object, &key) {
+        Ok(true) => Reflect::get(object, &key).map_err(|_| unreadable(name)),
+        Ok(false) => Ok(JsValue::UNDEFINED),
+        Err(_) => Err(unreadable(name)),
+    }
 }
 
 fn absent(value: &JsValue) -> bool {
@@ -35,28 +98,27 @@ pub(crate) fn options(value: &JsValue, known: &[&str], label: &str) -> Result<Js
     if absent(value) {
         return Ok(Object::new().into());
     }
-    if !value.is_object() || Array::is_array(value) {
+    if !value.is_object() || array(value, label)? {
         return Err(Error::validation(
             label,
             format!("{label} must be an object."),
         ));
     }
-    let object: &Object = value.unchecked_ref();
-    let names: Vec<String> = Object::keys(object)
+    let names: Vec<String> = object_keys(value)
+        .map_err(|_| unreadable(label))?
         .iter()
-        .filter_map(|k| k.as_string())
+        .filter_map(|k| text(&k))
         .collect();
     crate::options::check_names(&names, known, label)?;
     Ok(value.clone())
 }
 
 pub(crate) fn opt_string(object: &JsValue, name: &str) -> Result<Option<String>, Error> {
-    let value = get(object, name);
+    let value = get(object, name)?;
     if absent(&value) {
         return Ok(None);
     }
-    value
-        .as_string()
+    text(&value)
         .map(Some)
         .ok_or_else(|| Error::validation(name, format!("{name} must be a string.")))
 }
@@ -69,14 +131,15 @@ pub(crate) fn string_map(value: &JsValue, label: &str) -> Result<Vec<(String, St
             format!("{label} must be an object of strings, or a function returning one."),
         )
     };
-    if !value.is_object() || Array::is_array(value) {
+    if !value.is_object() || array(value, label)? {
         return Err(invalid());
     }
+    let names = object_keys(value).map_err(|_| unreadable(label))?;
     let mut out = Vec::new();
-    for entry in Object::entries(value.unchecked_ref()).iter() {
-        let pair: Array = entry.unchecked_into();
-        match (pair.get(0).as_string(), pair.get(1).as_string()) {
-            (Some(name), Some(text)) => out.push((name, text)),
+    for name in names.iter() {
+        let value = Reflect::get(value, &name).map_err(|_| unreadable(label))?;
+        match (text(&name), text(&value)) {
+            (Some(name), Some(value)) => out.push((name, value)),
             _ => return Err(invalid()),
         }
     }
@@ -86,7 +149,7 @@ pub(crate) fn string_map(value: &JsValue, label: &str) -> Result<Vec<(String, St
 /// A resume token argument. Anything but a string is a `validation` error, never a trap: a
 /// start that started nothing has `token: null`, and `localStorage.getItem` returns null.
 pub(crate) fn token(value: &JsValue) -> Result<String, Error> {
-    value.as_string().ok_or_else(|| {
+    text(value).ok_or_else(|| {
         let what = if value.is_null() {
             "null (a start that started nothing has no token; nothing stored?)"
         } else {
@@ -106,18 +169,18 @@ pub(crate) fn string(object: &JsValue, name: &str) -> Result<String, Error> {
 /// A list of ids. Integers are accepted and kept as their decimal text (JS callers often hold
 /// ids as numbers); anything else names its index.
 pub(crate) fn id_list(object: &JsValue, name: &str) -> Result<Vec<String>, Error> {
-    let value = get(object, name);
-    if !Array::is_array(&value) {
+    let value = get(object, name)?;
+    if !array(&value, name)? {
         return Err(Error::validation(
             name,
             format!("{name} must be an array of ids."),
         ));
     }
-    Array::from(&value)
+    entries(&value, name)?
         .iter()
         .enumerate()
         .map(|(index, entry)| {
-            if let Some(text) = entry.as_string() {
+            if let Some(text) = text(entry) {
                 return Ok(text);
             }
             match entry.as_f64() {
@@ -134,7 +197,7 @@ pub(crate) fn id_list(object: &JsValue, name: &str) -> Result<Vec<String>, Error
 }
 
 pub(crate) fn opt_number(object: &JsValue, name: &str, label: &str) -> Result<Option<f64>, Error> {
-    let value = get(object, name);
+    let value = get(object, name)?;
     if absent(&value) {
         return Ok(None);
     }
@@ -152,15 +215,15 @@ pub(crate) fn opt_number_list(
     name: &str,
     label: &str,
 ) -> Result<Option<Vec<u64>>, Error> {
-    let value = get(object, name);
+    let value = get(object, name)?;
     if absent(&value) {
         return Ok(None);
     }
     let refuse = || Error::validation(label, format!("{label} must be an array of milliseconds."));
-    if !Array::is_array(&value) {
+    if !array(&value, label)? {
         return Err(refuse());
     }
-    Array::from(&value)
+    entries(&value, label)?
         .iter()
         .map(|entry| match entry.as_f64() {
             Some(n) if n.is_finite() && n >= 0.0 => Ok(n as u64),
@@ -171,7 +234,7 @@ pub(crate) fn opt_number_list(
 }
 
 pub(crate) fn opt_function(object: &JsValue, name: &str) -> Result<Option<Function>, Error> {
-    let value = get(object, name);
+    let value = get(object, name)?;
     if absent(&value) {
         return Ok(None);
     }
@@ -182,7 +245,7 @@ pub(crate) fn opt_function(object: &JsValue, name: &str) -> Result<Option<Functi
 }
 
 pub(crate) fn opt_signal(object: &JsValue) -> Result<Option<AbortSignal>, Error> {
-    let value = get(object, "signal");
+    let value = get(object, "signal")?;
     if absent(&value) {
         return Ok(None);
     }

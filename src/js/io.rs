@@ -15,12 +15,14 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal, Headers, RequestInit, RequestRedirect, Response};
 
 use crate::error::Error;
-use crate::http::{HttpRequest, HttpResponse, Millis, RESPONSE_HEADERS};
+use crate::http::{HttpRequest, HttpResponse, Millis, MAX_BODY_BYTES, RESPONSE_HEADERS};
 
 #[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(js_name = fetch)]
-    fn global_fetch(input: &str, init: &RequestInit) -> Promise;
+    // `catch`: a replaced or missing global `fetch` may throw, and an exception must never
+    // pass through wasm frames (see `convert`).
+    #[wasm_bindgen(catch, js_name = fetch)]
+    fn global_fetch(input: &str, init: &RequestInit) -> Result<Promise, JsValue>;
 }
 
 /// Browsers cap timers at 2^31-1 ms; longer waits are slept in pieces.
@@ -170,7 +172,7 @@ async fn fetch(
         Some(fetch) => fetch
             .call2(&JsValue::UNDEFINED, &JsValue::from_str(&request.url), &init)
             .map_err(describe)?,
-        None => global_fetch(&request.url, &init).into(),
+        None => global_fetch(&request.url, &init).map_err(describe)?.into(),
     };
     let response: Response = JsFuture::from(Promise::resolve(&pending))
         .await
@@ -180,7 +182,16 @@ async fn fetch(
     let text = JsFuture::from(response.text().map_err(describe)?)
         .await
         .map_err(describe)?;
-    let mut out = HttpResponse::new(response.status(), text.as_string().unwrap_or_default());
+    // A body past the core's limit is cut before it is copied into wasm memory (the core then
+    // refuses it by size): a runaway answer must not exhaust the module's memory.
+    let text: js_sys::JsString = text.dyn_into().unwrap_or_default();
+    let limit = MAX_BODY_BYTES as u32 + 1;
+    let text = if text.length() > limit {
+        text.slice(0, limit)
+    } else {
+        text
+    };
+    let mut out = HttpResponse::new(response.status(), String::from(text));
     let received = response.headers();
     for name in RESPONSE_HEADERS {
         if let Ok(Some(value)) = received.get(name) {
@@ -190,22 +201,25 @@ async fn fetch(
     Ok(out)
 }
 
-/// A thrown JS value as text, for an error message (never containing request headers).
+/// A thrown JS value as text, for an error message (never containing request headers). Read
+/// with `Reflect.get`, which catches: an error's getters are foreign code too.
 fn describe(value: JsValue) -> String {
-    match value.dyn_ref::<js_sys::Error>() {
-        Some(error) => {
-            let message = String::from(error.message());
-            let cause = js_sys::Reflect::get(error, &"cause".into())
-                .ok()
-                .and_then(|c| {
-                    c.dyn_ref::<js_sys::Error>()
-                        .map(|c| String::from(c.message()))
-                });
-            match cause {
-                Some(cause) if !cause.is_empty() => format!("{message} ({cause})"),
-                _ => message,
-            }
-        }
-        None => value.as_string().unwrap_or_else(|| "unknown error".into()),
+    let field = |value: &JsValue, name: &str| {
+        js_sys::Reflect::get(value, &name.into())
+            .ok()
+            .and_then(|v| super::convert::text(&v))
+            .filter(|t| !t.is_empty())
+    };
+    if !value.is_object() {
+        return super::convert::text(&value).unwrap_or_else(|| "unknown error".into());
+    }
+    let message = field(&value, "message").unwrap_or_else(|| "unknown error".into());
+    let cause = js_sys::Reflect::get(&value, &"cause".into())
+        .ok()
+        .filter(JsValue::is_object)
+        .and_then(|cause| field(&cause, "message"));
+    match cause {
+        Some(cause) => format!("{message} ({cause})"),
+        None => message,
     }
 }

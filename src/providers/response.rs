@@ -18,8 +18,7 @@ pub(crate) fn object_body(
 ) -> Result<Object, Error> {
     if response.body.len() > MAX_BODY_BYTES {
         return Err(Error::protocol(format!(
-            "{what}: the response is {} bytes, more than the {MAX_BODY_BYTES} bytes accepted.",
-            response.body.len()
+            "{what}: the response is more than the {MAX_BODY_BYTES} bytes accepted."
         ))
         .with_status(response.status));
     }
@@ -109,7 +108,10 @@ fn redirect_error(response: &HttpResponse, what: &str) -> Option<Error> {
 /// The error an unsuccessful response stands for, with the provider's own words when it sent an
 /// ApiError body, and a hint about what to do.
 pub(crate) fn error_from_response(response: &HttpResponse, now: Millis, what: &str) -> Error {
-    let body = json_text::parse(&response.body);
+    // Bounded like a success body: an error page nested thousands deep is read as no JSON.
+    let body = (nesting_depth(&response.body) <= MAX_DEPTH)
+        .then(|| json_text::parse(&response.body))
+        .flatten();
     let object = body.as_ref().and_then(Value::as_object);
     api_error(response, now, what, response.status, object)
 }
