@@ -17,7 +17,7 @@ use super::convert::{self, get, to_js, to_js_error, to_js_error_from};
 use super::hooks::{call_signal, Hooks};
 use super::io;
 use super::registry::Registry;
-use super::watch::{Waiter, Watch};
+use super::watch::{Host, Waiter, Watch};
 use crate::budget::{RateBudget, DEFAULT_LIMIT, DEFAULT_WINDOW_MS};
 use crate::contacts::ContactQuery;
 use crate::error::{Error, ErrorCode};
@@ -57,16 +57,6 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// Sends a request once the client's budget allows, and learns from the answer. `signal`
-    /// aborts the wait for the budget and the request in flight.
-    pub(crate) async fn request(
-        &self,
-        request: &HttpRequest,
-        signal: Option<&AbortSignal>,
-    ) -> Result<HttpResponse, Error> {
-        self.send(request, signal, true).await
-    }
-
     /// The same, where `in_flight` says whether `signal` may also abort the request once sent.
     /// A create's may not: its outcome must be known, or a retry could pay twice.
     async fn send(
@@ -137,24 +127,6 @@ impl Shared {
         }
     }
 
-    /// A task reached its end: a new start of the same selection creates a new task.
-    pub(crate) fn forget_task(&self, task_key: &str) {
-        if let Some(selection) = self.selection_of.borrow_mut().remove(task_key) {
-            self.running.borrow_mut().remove(&selection);
-        }
-    }
-
-    /// A poll loop ended. Only that loop is unregistered: a newer one may run under its key.
-    pub(crate) fn end_watch(&self, watch: &Rc<Watch>) {
-        let mut watches = self.watches.borrow_mut();
-        if watches
-            .get(&watch.key)
-            .is_some_and(|w| Rc::ptr_eq(w, watch))
-        {
-            watches.remove(&watch.key);
-        }
-    }
-
     fn token_for(&self, created: &Created, created_at: u64) -> Result<Option<String>, Error> {
         let Some(task_id) = &created.task_id else {
             return Ok(None);
@@ -188,6 +160,36 @@ impl Shared {
         );
         let task_key = created.task_id.as_ref().map(|id| task_key(kind, id));
         Ok((to_js(&view), task_key))
+    }
+}
+
+impl Host for Shared {
+    /// Sends a request once the client's budget allows, and learns from the answer. `signal`
+    /// aborts the wait for the budget and the request in flight.
+    async fn request(
+        &self,
+        request: &HttpRequest,
+        signal: Option<&AbortSignal>,
+    ) -> Result<HttpResponse, Error> {
+        self.send(request, signal, true).await
+    }
+
+    /// A task reached its end: a new start of the same selection creates a new task.
+    fn forget_task(&self, task_key: &str) {
+        if let Some(selection) = self.selection_of.borrow_mut().remove(task_key) {
+            self.running.borrow_mut().remove(&selection);
+        }
+    }
+
+    /// A poll loop ended. Only that loop is unregistered: a newer one may run under its key.
+    fn end_watch(&self, watch: &Rc<Watch>) {
+        let mut watches = self.watches.borrow_mut();
+        if watches
+            .get(&watch.key)
+            .is_some_and(|w| Rc::ptr_eq(w, watch))
+        {
+            watches.remove(&watch.key);
+        }
     }
 }
 

@@ -14,13 +14,27 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{AbortController, AbortSignal};
 
-use super::client::Shared;
 use super::convert::{call_back, to_js, to_js_error, to_js_error_from};
 use super::io;
 use crate::error::{Error, ErrorCode};
-use crate::http::Millis;
+use crate::http::{HttpRequest, HttpResponse, Millis};
 use crate::json_view;
 use crate::poller::{Action, Poller};
+
+/// What a poll loop needs from the client that runs it. A trait, so this module does not
+/// depend on the client (which depends on it).
+pub(crate) trait Host {
+    /// Sends a poll through the client's rate budget; `signal` aborts it.
+    async fn request(
+        &self,
+        request: &HttpRequest,
+        signal: Option<&AbortSignal>,
+    ) -> Result<HttpResponse, Error>;
+    /// The task under `task_key` ended: a new start of its selection creates a new task.
+    fn forget_task(&self, task_key: &str);
+    /// This loop stopped: it must not be joined any more.
+    fn end_watch(&self, watch: &Rc<Watch>);
+}
 
 /// One caller of `waitForTask`.
 pub(crate) struct Waiter {
@@ -183,7 +197,7 @@ impl Watch {
     }
 
     /// Drives the poller until the task ends or every waiter has left.
-    pub async fn run(self: Rc<Self>, shared: Rc<Shared>) {
+    pub async fn run(self: Rc<Self>, shared: Rc<impl Host>) {
         let stop = self.stop.signal();
         loop {
             self.expire_waiters();

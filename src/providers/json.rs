@@ -22,6 +22,13 @@ pub(crate) fn id(obj: &Object, name: &str) -> Option<String> {
     }
 }
 
+/// Whether an id field is a number that no integer keeps exactly (above 2^64, or fractional).
+/// Such an id is refused by name: read as "no id", a task created and charged would look like
+/// nothing started.
+pub(crate) fn inexact_id(obj: &Object, name: &str) -> bool {
+    matches!(obj.get(name), Some(Value::Number(n)) if integer_text(n).is_none())
+}
+
 /// A number field, also accepted as a string of digits (`"985"`). Decimal strings are not
 /// read: no documented field is one, and a decimal parser costs 12 KB of tables in the .wasm.
 pub(crate) fn number(obj: &Object, name: &str) -> Option<f64> {
@@ -74,5 +81,12 @@ mod tests {
         assert_eq!(id(obj, "c"), None);
         assert_eq!(id(obj, "d"), None);
         assert_eq!(id_list(obj, "e"), vec!["1".to_string(), "x".to_string()]);
+        let big: Value = serde_json::from_str(
+            r#"{"a": 123456789012345678901234, "b": 1.5, "c": 9007199254740993}"#,
+        )
+        .unwrap();
+        let big = big.as_object().unwrap();
+        assert!(inexact_id(big, "a") && inexact_id(big, "b") && !inexact_id(big, "c"));
+        assert_eq!(id(big, "c").as_deref(), Some("9007199254740993"));
     }
 }

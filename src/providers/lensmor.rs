@@ -81,6 +81,12 @@ pub(super) fn parse_created(
     let noun = route(kind).map_or("", |r| r.noun);
     let what = format!("Starting the Lensmor {noun} unlock");
     let body = object_body(response, now, &what)?;
+    if let Some(field) = ["task_id", "job_id"]
+        .into_iter()
+        .find(|f| json::inexact_id(&body, f))
+    {
+        return Err(super::inexact_task_id(&what, field).with_status(response.status));
+    }
     let task_id = json::id(&body, "task_id").or_else(|| json::id(&body, "job_id"));
     let provider_status = json::text(&body, "status").unwrap_or_default().to_string();
     if task_id.is_none() && provider_status == "accepted" {
@@ -507,6 +513,19 @@ mod tests {
                 .as_deref(),
             Some("77")
         );
+        // An id no integer keeps is refused by name, even with a status other than "accepted":
+        // read as "no task", a charged task would look like nothing started.
+        for body in [
+            r#"{"status":"success","task_id":123456789012345678901234}"#,
+            r#"{"status":"accepted","job_id":1.5}"#,
+        ] {
+            let error = parse(201, body).unwrap_err();
+            assert_eq!(error.code, ErrorCode::Protocol, "{body}");
+            assert!(
+                error.message.contains("too large (or fractional)"),
+                "{body}"
+            );
+        }
         // Nothing to unlock: no task, no error.
         let none = parse(
             200,

@@ -364,6 +364,16 @@ pub fn parse_contact(
     lensmor::parse_contact(personnel_id, response, now)
 }
 
+/// A create answer whose task id is a number no integer keeps exactly: refused by name, since
+/// the provider accepted (and may charge for) a task that cannot be polled.
+fn inexact_task_id(what: &str, field: &str) -> Error {
+    Error::protocol(format!(
+        "{what}: the provider accepted it, but its {field} is a number too large (or fractional) \
+         to keep exactly, so the task cannot be polled. Check the contacts' unlock state before \
+         trying again: a second request may be charged."
+    ))
+}
+
 fn lensmor_only(endpoint: &Endpoint, method: &str) -> Result<(), Error> {
     if endpoint.provider == Provider::Lensmor {
         return Ok(());

@@ -40,6 +40,9 @@ pub(super) fn poll(endpoint: &Endpoint, task_id: &str) -> HttpRequest {
 pub(super) fn parse_created(response: &HttpResponse, now: Millis) -> Result<Created, Error> {
     let what = "Requesting the Salesfinity email enrichment";
     let body = object_body(response, now, what)?;
+    if json::inexact_id(&body, "_id") {
+        return Err(super::inexact_task_id(what, "_id").with_status(response.status));
+    }
     let task_id = json::id(&body, "_id").ok_or_else(|| {
         Error::protocol(format!(
             "{what}: the answer has no _id, so the request cannot be polled. A second request \
@@ -192,6 +195,22 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.code, ErrorCode::PaymentRequired);
         assert!(err.message.contains("No credits"), "{}", err.message);
+        // A numeric _id is kept to the last digit, past 2^53; past 2^64 it is refused by name.
+        let parse = |body: &str| {
+            providers::parse_created(
+                TaskKind::SalesfinityEmail,
+                &HttpResponse::new(201, body),
+                NOW,
+            )
+        };
+        let c = parse(r#"{"_id": 9007199254740993, "status": "pending"}"#).unwrap();
+        assert_eq!(c.task_id.as_deref(), Some("9007199254740993"));
+        let err = parse(r#"{"_id": 123456789012345678901234, "status": "pending"}"#).unwrap_err();
+        assert!(
+            err.message.contains("its _id is a number too large"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

@@ -185,3 +185,16 @@ test("the module still works after 10,000 failures in a row", async () => {
   assert.equal(step.done, false);
   assert.equal(typeof step.token, "string");
 });
+
+test("numeric task ids past 2^53 are kept to the last digit, and past 2^64 refused by name", async () => {
+  const answering = (body) => new UnlockClient({ provider: "lensmor", apiKey: "uak_x", baseUrl: "http://127.0.0.1:9", fetch: async () => new Response(body, { status: 201 }) });
+  const input = { eventId: "139574", personnelIds: ["1"] };
+  const started = await answering('{"status":"accepted","task_id":9007199254740993}').unlockEmails(input);
+  assert.equal(started.taskId, "9007199254740993"); // JSON.parse would have read ...992
+  const error = await answering('{"status":"success","task_id":123456789012345678901234}').unlockEmails(input).catch((e) => e);
+  assert.ok(isUnlockError(error) && error.code === "protocol", String(error));
+  assert.match(error.message, /task_id is a number too large/);
+  const snapshot = parseTaskResponse("lensmor.email", "9007199254740993", 200, '{"taskId":9007199254740993,"taskStatus":"processing","items":[{"personnelId":9007199254740995,"status":"processing"}]}');
+  assert.equal(snapshot.taskId, "9007199254740993");
+  assert.equal(snapshot.items[0].id, "9007199254740995");
+});
