@@ -19,6 +19,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod budget;
+pub mod config;
 pub mod contacts;
 pub mod error;
 mod hash;

@@ -7,7 +7,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-const JS_CRATES: [&str; 5] = ["js_sys", "wasm_bindgen", "web_sys", "gloo_timers", "gloo_net"];
+const JS_CRATES: [&str; 5] = [
+    "js_sys",
+    "wasm_bindgen",
+    "web_sys",
+    "gloo_timers",
+    "gloo_net",
+];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in fs::read_dir(dir).expect("src/ is readable") {
@@ -140,7 +146,11 @@ fn no_module_imports_itself_around_a_loop() {
     let mut done = BTreeSet::new();
     for module in graph.keys() {
         let cycle = visit(module, &graph, &mut Vec::new(), &mut done);
-        assert!(cycle.is_none(), "module cycle: {}", cycle.unwrap_or_default().join(" -> "));
+        assert!(
+            cycle.is_none(),
+            "module cycle: {}",
+            cycle.unwrap_or_default().join(" -> ")
+        );
     }
     // The check sees imports at all: the client imports the poll loop.
     assert!(graph["js::client"].contains("js::watch"), "{graph:#?}");

@@ -18,36 +18,27 @@ use super::hooks::{call_signal, Hooks};
 use super::io;
 use super::registry::Registry;
 use super::watch::{Host, Waiter, Watch};
-use crate::budget::{RateBudget, DEFAULT_LIMIT, DEFAULT_WINDOW_MS};
+use crate::budget::RateBudget;
+use crate::config::{self, task_key, ClientConfig, ClientOptions};
 use crate::contacts::ContactQuery;
-use crate::error::{Error, ErrorCode};
+use crate::error::Error;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::json_view;
-use crate::kind::{Provider, TaskKind};
+use crate::kind::TaskKind;
 use crate::options;
 use crate::poller::{Poller, Step};
-use crate::providers::{self, CallSource, Created, Endpoint};
-use crate::retry::{RetryPolicy, DEFAULT_MAX_RETRIES};
-use crate::schedule::{PollingConfig, Schedule, DEFAULT_DELAYS_MS, DEFAULT_MAX_FAILURES};
+use crate::providers;
 use crate::token::ResumeToken;
-use crate::validate::{Enrichment, Selection, DEFAULT_MAX_BATCH};
-
-/// Default jitter of the JS client: waits up to 10 % longer, so clients started together drift
-/// apart. (The core's default is none, so native schedule tests stay exact.)
-const DEFAULT_JITTER: f64 = 0.1;
-const DEFAULT_REQUEST_TIMEOUT_MS: u32 = 30_000;
+use crate::validate::{Enrichment, Selection};
 
 /// State shared by a client and the tasks it runs.
 pub(crate) struct Shared {
-    endpoint: Endpoint,
-    polling: PollingConfig,
-    max_batch: usize,
+    /// The settings, checked by the core ([`ClientConfig`]).
+    config: ClientConfig,
     transport: io::Transport,
     /// Headers added to every request: a fixed list, or a function called before each one.
     headers: ExtraHeaders,
     hooks: Hooks,
-    /// Retries of safe reads (never of creates).
-    retry: RetryPolicy,
     budget: RefCell<RateBudget>,
     /// Creates in flight or tasks running, by selection: a second start returns the first.
     running: RefCell<Registry<Promise>>,
@@ -116,7 +107,7 @@ impl Shared {
                 Ok(read) => return Ok(read),
                 Err(error) => error,
             };
-            let Some(delay) = self.retry.delay(retry, &error) else {
+            let Some(delay) = self.config.retry.delay(retry, &error) else {
                 return Err(error);
             };
             let now = io::now();
@@ -125,16 +116,6 @@ impl Shared {
             io::sleep_until(now.saturating_add(delay), signal).await?;
             retry += 1;
         }
-    }
-
-    fn token_for(&self, created: &Created, created_at: u64) -> Result<Option<String>, Error> {
-        let Some(task_id) = &created.task_id else {
-            return Ok(None);
-        };
-        let first_delay = self.polling.schedule.delay(0, Schedule::salt(task_id));
-        Ok(Some(
-            ResumeToken::new(created.kind, task_id, created_at, first_delay)?.encode(),
-        ))
     }
 
     /// Sends a create and reads its answer. A create whose outcome is unknown (the request may
@@ -146,17 +127,17 @@ impl Shared {
         selection: Option<&Selection>,
         signal: Option<&AbortSignal>,
     ) -> Result<(JsValue, Option<String>), Error> {
-        let response = self
-            .send(&request, signal, false)
-            .await
-            .map_err(outcome_unknown)?;
+        let sent = self.send(&request, signal, false).await;
+        let request_id = sent
+            .as_ref()
+            .ok()
+            .and_then(|r| r.request_id().map(str::to_string));
         let created_at = io::now();
-        let created =
-            providers::parse_created(kind, &response, created_at).map_err(outcome_unknown)?;
-        let token = self.token_for(&created, created_at)?;
+        let created = providers::read_created(kind, sent, created_at)?;
+        let token = created.first_token(&self.config.polling.schedule, created_at)?;
         let view = json_view::with_request_id(
             json_view::started(&created, token.as_deref(), created_at, selection, false),
-            response.request_id(),
+            request_id.as_deref(),
         );
         let task_key = created.task_id.as_ref().map(|id| task_key(kind, id));
         Ok((to_js(&view), task_key))
@@ -193,25 +174,6 @@ impl Host for Shared {
     }
 }
 
-/// Says what a failed create means for the money: it may have gone through. That is so when
-/// no answer came (network), and also when the provider failed (5xx), which can happen after
-/// the task was created. (An accepted answer without a task id says so in its own words.)
-fn outcome_unknown(error: Error) -> Error {
-    if !matches!(error.code, ErrorCode::Network | ErrorCode::Server) {
-        return error;
-    }
-    let mut error = error;
-    error.message.push_str(
-        " The create request may have reached the provider: check the contacts' unlock state \
-         (or run the precheck) before trying again, as a second request may be charged.",
-    );
-    error
-}
-
-fn task_key(kind: TaskKind, task_id: &str) -> String {
-    format!("{}\n{task_id}", kind.as_str())
-}
-
 fn reject(error: &Error) -> Promise {
     Promise::reject(&to_js_error(error, None))
 }
@@ -234,69 +196,41 @@ impl UnlockClient {
 
     fn from_options(options: &JsValue) -> Result<UnlockClient, Error> {
         let options = convert::options(options, options::CLIENT, "options")?;
-        let provider_name = convert::string(&options, "provider")?;
-        let provider = Provider::parse(&provider_name).ok_or_else(|| {
-            Error::validation(
-                "provider",
-                format!(
-                    "provider must be \"lensmor\" or \"salesfinity\", not {}.",
-                    crate::error::quote(&provider_name)
-                ),
-            )
-        })?;
-        let call_source = convert::opt_string(&options, "callSource")?
-            .map(|s| CallSource::parse(&s))
-            .transpose()?;
-        let endpoint = Endpoint::new(
-            provider,
-            convert::opt_string(&options, "baseUrl")?.as_deref(),
-            convert::opt_string(&options, "apiKey")?.as_deref(),
-            call_source,
-        )?;
-        let polling = polling_config(&convert::options(
-            &get(&options, "polling")?,
-            options::POLLING,
-            "polling",
-        )?)?;
-        let max_batch = convert::opt_number(&options, "maxBatch", "maxBatch")?
-            .map_or(DEFAULT_MAX_BATCH, |n| n as usize);
-        if max_batch == 0 {
-            return Err(Error::validation("maxBatch", "maxBatch must be 1 or more."));
-        }
-        let request_timeout_ms =
-            convert::opt_number(&options, "requestTimeoutMs", "requestTimeoutMs")?
-                .map_or(DEFAULT_REQUEST_TIMEOUT_MS, |n| {
-                    n.clamp(1.0, 600_000.0) as u32
-                });
-        let headers = ExtraHeaders::read(&get(&options, "headers")?)?;
-        let hooks = Hooks::read(&options)?;
-        let retry = RetryPolicy {
-            max_retries: convert::opt_number(&options, "maxRetries", "maxRetries")?
-                .map_or(DEFAULT_MAX_RETRIES, |n| n.clamp(0.0, 10.0) as u32),
-        };
-        let fetch = convert::opt_function(&options, "fetch")?;
+        let polling = convert::options(&get(&options, "polling")?, options::POLLING, "polling")?;
         let rate = convert::options(
             &get(&options, "rateLimit")?,
             options::RATE_LIMIT,
             "rateLimit",
         )?;
-        let limit = convert::opt_number(&rate, "requests", "rateLimit.requests")?
-            .map_or(DEFAULT_LIMIT, |n| n.max(1.0) as u32);
-        let window = convert::opt_number(&rate, "windowMs", "rateLimit.windowMs")?
-            .map_or(DEFAULT_WINDOW_MS, |n| n.max(1.0) as u64);
+        let number =
+            |object: &JsValue, name: &str, label: &str| convert::opt_number(object, name, label);
+        let read = ClientOptions {
+            provider: convert::opt_string(&options, "provider")?,
+            api_key: convert::opt_string(&options, "apiKey")?,
+            base_url: convert::opt_string(&options, "baseUrl")?,
+            call_source: convert::opt_string(&options, "callSource")?,
+            delays_ms: convert::opt_number_list(&polling, "delaysMs", "polling.delaysMs")?,
+            jitter: number(&polling, "jitter", "polling.jitter")?,
+            max_wait_ms: number(&polling, "maxWaitMs", "polling.maxWaitMs")?,
+            max_failures: number(&polling, "maxFailures", "polling.maxFailures")?,
+            request_timeout_ms: number(&options, "requestTimeoutMs", "requestTimeoutMs")?,
+            rate_requests: number(&rate, "requests", "rateLimit.requests")?,
+            rate_window_ms: number(&rate, "windowMs", "rateLimit.windowMs")?,
+            max_batch: number(&options, "maxBatch", "maxBatch")?,
+            max_retries: number(&options, "maxRetries", "maxRetries")?,
+        };
+        let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
+        let config = ClientConfig::new(read, seed)?;
         Ok(UnlockClient {
             shared: Rc::new(Shared {
-                endpoint,
-                polling,
-                max_batch,
                 transport: io::Transport {
-                    fetch,
-                    timeout_ms: request_timeout_ms,
+                    fetch: convert::opt_function(&options, "fetch")?,
+                    timeout_ms: config.request_timeout_ms,
                 },
-                headers,
-                hooks,
-                retry,
-                budget: RefCell::new(RateBudget::new(limit, window)),
+                headers: ExtraHeaders::read(&get(&options, "headers")?)?,
+                hooks: Hooks::read(&options)?,
+                budget: RefCell::new(RateBudget::new(config.rate_limit, config.rate_window_ms)),
+                config,
                 running: RefCell::default(),
                 selection_of: RefCell::default(),
                 watches: RefCell::default(),
@@ -307,7 +241,7 @@ impl UnlockClient {
     /// The provider this client talks to.
     #[wasm_bindgen(getter, unchecked_return_type = "\"lensmor\" | \"salesfinity\"")]
     pub fn provider(&self) -> String {
-        self.shared.endpoint.provider.as_str().to_string()
+        self.shared.config.endpoint.provider.as_str().to_string()
     }
 
     /// Starts a Lensmor email unlock. A second call for the same selection while its task runs
@@ -340,14 +274,14 @@ impl UnlockClient {
     ) -> Promise {
         let checked = call_signal(&options).and_then(|signal| {
             let enrichment = read_enrichment(&input)?;
-            let request = providers::create_enrichment(&self.shared.endpoint, &enrichment)?;
+            let request = providers::create_enrichment(&self.shared.config.endpoint, &enrichment)?;
             Ok((signal, enrichment, request))
         });
         let (signal, enrichment, request) = match checked {
             Ok(checked) => checked,
             Err(error) => return reject(&error),
         };
-        let key = format!("salesfinity.email\n{}", enrichment.fingerprint());
+        let key = config::enrich_key(&enrichment);
         self.start_once(key, TaskKind::SalesfinityEmail, request, None, signal)
     }
 
@@ -377,8 +311,8 @@ impl UnlockClient {
         &self,
         #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: Option<JsValue>,
     ) -> Promise {
-        let provider = self.shared.endpoint.provider;
-        let request = Ok(providers::balance_request(&self.shared.endpoint));
+        let provider = self.shared.config.endpoint.provider;
+        let request = Ok(providers::balance_request(&self.shared.config.endpoint));
         self.safe_read(
             &options,
             request,
@@ -395,10 +329,9 @@ impl UnlockClient {
         #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: Option<JsValue>,
     ) -> Promise {
         let token = convert::token(&token).and_then(|t| ResumeToken::decode(&t));
-        let request = token
-            .as_ref()
-            .map_err(Clone::clone)
-            .and_then(|t| providers::poll_request(&self.shared.endpoint, t.kind, &t.task_id));
+        let request = token.as_ref().map_err(Clone::clone).and_then(|t| {
+            providers::poll_request(&self.shared.config.endpoint, t.kind, &t.task_id)
+        });
         let shared = self.shared.clone();
         self.safe_read(
             &options,
@@ -445,7 +378,7 @@ impl UnlockClient {
         let request = query
             .as_ref()
             .map_err(Clone::clone)
-            .and_then(|q| providers::contacts_request(&self.shared.endpoint, q));
+            .and_then(|q| providers::contacts_request(&self.shared.config.endpoint, q));
         self.safe_read(
             &options,
             request,
@@ -467,7 +400,7 @@ impl UnlockClient {
         let request = id
             .as_ref()
             .map_err(Clone::clone)
-            .and_then(|id| providers::contact_request(&self.shared.endpoint, id));
+            .and_then(|id| providers::contact_request(&self.shared.config.endpoint, id));
         let id = id.unwrap_or_default();
         self.safe_read(
             &options,
@@ -499,15 +432,15 @@ impl UnlockClient {
 impl UnlockClient {
     fn start_unlock(&self, kind: TaskKind, input: &JsValue, options: &Option<JsValue>) -> Promise {
         let checked = call_signal(options).and_then(|signal| {
-            let selection = read_selection(input, self.shared.max_batch)?;
-            let request = providers::create_unlock(&self.shared.endpoint, kind, &selection)?;
+            let selection = read_selection(input, self.shared.config.max_batch)?;
+            let request = providers::create_unlock(&self.shared.config.endpoint, kind, &selection)?;
             Ok((signal, selection, request))
         });
         let (signal, selection, request) = match checked {
             Ok(checked) => checked,
             Err(error) => return reject(&error),
         };
-        let key = format!("{}\n{}", kind.as_str(), selection.fingerprint());
+        let key = config::unlock_key(kind, &selection);
         self.start_once(key, kind, request, Some(selection), signal)
     }
 
@@ -586,8 +519,8 @@ impl UnlockClient {
     }
 
     fn precheck(&self, kind: TaskKind, input: &JsValue, options: &Option<JsValue>) -> Promise {
-        let request = read_selection(input, self.shared.max_batch).and_then(|selection| {
-            providers::precheck_request(&self.shared.endpoint, kind, &selection)
+        let request = read_selection(input, self.shared.config.max_batch).and_then(|selection| {
+            providers::precheck_request(&self.shared.config.endpoint, kind, &selection)
         });
         self.safe_read(options, request, providers::parse_precheck, |p| {
             json_view::precheck(&p)
@@ -606,15 +539,7 @@ impl UnlockClient {
             return Ok(Promise::reject(&error));
         }
         let now = io::now();
-        let max_wait = max_wait
-            .map(|ms| ms as u64)
-            .or(self.shared.polling.max_wait_ms);
-        if max_wait == Some(0) {
-            return Err(Error::validation(
-                "maxWaitMs",
-                "maxWaitMs must be more than 0.",
-            ));
-        }
+        let max_wait = self.shared.config.wait_limit(max_wait)?;
         let key = task_key(token.kind, &token.task_id);
         // A loop whose waiters all left is stopping: never join it, start a new one.
         let existing = self
@@ -628,9 +553,9 @@ impl UnlockClient {
             Some(watch) => (watch, false),
             None => {
                 // The shared loop has no deadline of its own: each waiter has one.
-                let mut config = self.shared.polling.clone();
-                config.max_wait_ms = None;
-                let poller = Poller::resume(self.shared.endpoint.clone(), config, token, now)?;
+                let config = &self.shared.config;
+                let poller =
+                    Poller::resume(config.endpoint.clone(), config.shared_polling(), token, now)?;
                 (Watch::new(key.clone(), poller)?, true)
             }
         };
@@ -667,11 +592,10 @@ impl Shared {
     ) -> Result<JsValue, JsValue> {
         let fail = |error: Error, token: Option<&str>| to_js_error_from(&error, token, signal);
         let token = ResumeToken::decode(token).map_err(|e| fail(e, None))?;
-        let mut config = self.polling.clone();
-        config.max_wait_ms = None;
         let now = io::now();
-        let mut poller =
-            Poller::resume(self.endpoint.clone(), config, token, now).map_err(|e| fail(e, None))?;
+        let polling = self.config.shared_polling();
+        let mut poller = Poller::resume(self.config.endpoint.clone(), polling, token, now)
+            .map_err(|e| fail(e, None))?;
         let mut request_id = None;
         if let Some(request) = poller.begin_step(now) {
             match self.request(&request, signal).await {
@@ -789,17 +713,4 @@ pub(crate) fn read_enrichment(input: &JsValue) -> Result<Enrichment, Error> {
         convert::opt_string(&input, "callbackUrl")?.as_deref(),
         convert::opt_string(&input, "externalId")?.as_deref(),
     )
-}
-
-fn polling_config(polling: &JsValue) -> Result<PollingConfig, Error> {
-    let delays = convert::opt_number_list(polling, "delaysMs", "polling.delaysMs")?
-        .unwrap_or_else(|| DEFAULT_DELAYS_MS.to_vec());
-    let jitter =
-        convert::opt_number(polling, "jitter", "polling.jitter")?.unwrap_or(DEFAULT_JITTER);
-    let max_wait =
-        convert::opt_number(polling, "maxWaitMs", "polling.maxWaitMs")?.map(|n| n as u64);
-    let max_failures = convert::opt_number(polling, "maxFailures", "polling.maxFailures")?
-        .map_or(DEFAULT_MAX_FAILURES, |n| n as u32);
-    let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
-    PollingConfig::new(Schedule::new(delays, jitter, seed)?, max_wait, max_failures)
 }

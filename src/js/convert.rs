@@ -162,10 +162,6 @@ pub(crate) fn token(value: &JsValue) -> Result<String, Error> {
     })
 }
 
-pub(crate) fn string(object: &JsValue, name: &str) -> Result<String, Error> {
-    opt_string(object, name)?.ok_or_else(|| Error::validation(name, format!("{name} is required.")))
-}
-
 /// A list of ids. Integers are accepted and kept as their decimal text (JS callers often hold
 /// ids as numbers); anything else names its index.
 pub(crate) fn id_list(object: &JsValue, name: &str) -> Result<Vec<String>, Error> {

@@ -15,11 +15,13 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::Value;
 
 use crate::contacts::{Contact, ContactPage, ContactQuery};
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use crate::http::{HttpRequest, HttpResponse, Method, Millis};
 use crate::json_text;
 use crate::kind::{Provider, TaskKind};
 use crate::model::Snapshot;
+use crate::schedule::Schedule;
+use crate::token::ResumeToken;
 use crate::validate::{self, Enrichment, Selection};
 
 pub use lensmor::Precheck;
@@ -268,6 +270,48 @@ pub fn poll_request(
 }
 
 /// Reads a create answer.
+/// Reads what a create came back with: the answer, or the failure that stood in for one.
+///
+/// A failed create may still have gone through, and says so: when no answer came (network),
+/// and when the provider failed (5xx), which can happen after the task was created. A blind
+/// retry could pay twice. (An accepted answer without a task id says so in its own words.)
+pub fn read_created(
+    kind: TaskKind,
+    sent: Result<HttpResponse, Error>,
+    now: Millis,
+) -> Result<Created, Error> {
+    sent.and_then(|response| parse_created(kind, &response, now))
+        .map_err(outcome_unknown)
+}
+
+fn outcome_unknown(mut error: Error) -> Error {
+    if matches!(error.code, ErrorCode::Network | ErrorCode::Server) {
+        error.message.push_str(
+            " The create request may have reached the provider: check the contacts' unlock \
+             state (or run the precheck) before trying again, as a second request may be charged.",
+        );
+    }
+    error
+}
+
+impl Created {
+    /// The token to follow the created task from, due after the schedule's first wait; `None`
+    /// when nothing was started.
+    pub fn first_token(
+        &self,
+        schedule: &Schedule,
+        created_at: Millis,
+    ) -> Result<Option<String>, Error> {
+        let Some(task_id) = &self.task_id else {
+            return Ok(None);
+        };
+        let first_delay = schedule.delay(0, Schedule::salt(task_id));
+        Ok(Some(
+            ResumeToken::new(self.kind, task_id, created_at, first_delay)?.encode(),
+        ))
+    }
+}
+
 pub fn parse_created(
     kind: TaskKind,
     response: &HttpResponse,
