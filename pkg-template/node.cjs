@@ -17,5 +17,6 @@ module.exports = {
   tokenFor: glue.tokenFor,
   parseTaskResponse: glue.parseTaskResponse,
   creditsPerContact: glue.creditsPerContact,
+  providerFacts: glue.providerFacts,
   UnlockError,
 };

@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::http::Millis;
 use crate::model::{Anomaly, Item, Snapshot, TaskResult};
 use crate::poller::Event;
-use crate::providers::{Balance, Created, Precheck};
+use crate::providers::{Balance, Created, Precheck, ProviderFacts};
 use crate::validate::Selection;
 
 fn put(map: &mut Map<String, Value>, key: &str, value: Option<impl Into<Value>>) {
@@ -127,6 +127,14 @@ pub fn enrichment(e: &crate::validate::Enrichment) -> Value {
         format!("salesfinity.email\n{}", e.fingerprint()).into(),
     );
     Value::Object(map)
+}
+
+pub fn provider_facts(facts: &ProviderFacts) -> Value {
+    json!({
+        "baseUrl": facts.base_url,
+        "authHeader": facts.auth_header,
+        "authPrefix": facts.auth_prefix,
+    })
 }
 
 pub fn balance(balance: &Balance) -> Value {

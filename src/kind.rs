@@ -22,14 +22,6 @@ impl Provider {
             _ => None,
         }
     }
-
-    /// The production base URL, used when the caller gives none.
-    pub fn default_base_url(self) -> &'static str {
-        match self {
-            Provider::Lensmor => "https://platform.lensmor.com",
-            Provider::Salesfinity => "https://client-api.salesfinity.co",
-        }
-    }
 }
 
 /// One kind of asynchronous task: what is asked for, at which provider.

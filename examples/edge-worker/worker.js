@@ -21,12 +21,14 @@
 // ALLOWED_ORIGIN, TASKS (Durable Object namespace), DAILY_CREDITS_PER_USER,
 // REQUESTS_PER_MINUTE_PER_USER, UPSTREAM_TIMEOUT_MS, CALLBACK_SECRET, PUBLIC_URL,
 // CALLBACK_INTERVAL_MS; for tests LENSMOR_BASE_URL, SALESFINITY_BASE_URL, POLL_DELAYS_MS.
-import { UnlockClient, UnlockError, checkEnrichInput, checkUnlockInput, creditsPerContact, tokenFor } from "unlock-tasks";
+import { UnlockClient, UnlockError, checkEnrichInput, checkUnlockInput, creditsPerContact, providerFacts, tokenFor } from "unlock-tasks";
 
-const PROVIDERS = {
-  lensmor: { base: "LENSMOR_BASE_URL", key: "LENSMOR_API_KEY", production: "https://platform.lensmor.com", auth: (key) => ({ authorization: `Bearer ${key}` }) },
-  salesfinity: { base: "SALESFINITY_BASE_URL", key: "SALESFINITY_API_KEY", production: "https://client-api.salesfinity.co", auth: (key) => ({ "x-api-key": key }) },
-};
+/** Each provider's settings here; where it is and how its key is sent come from the package. */
+const PROVIDERS = Object.fromEntries(["lensmor", "salesfinity"].map((name) => {
+  const { baseUrl, authHeader, authPrefix } = providerFacts(name);
+  const upper = name.toUpperCase();
+  return [name, { base: `${upper}_BASE_URL`, key: `${upper}_API_KEY`, production: baseUrl, auth: (key) => ({ [authHeader]: authPrefix + key }) }];
+}));
 
 /** Request bodies above this are refused before they are read whole, let alone parsed. */
 const MAX_BODY_BYTES = 64 * 1024;

@@ -8,7 +8,8 @@ use super::convert::{text, to_js, to_js_error};
 use super::io;
 use crate::error::Error;
 use crate::json_view;
-use crate::kind::TaskKind;
+use crate::kind::{Provider, TaskKind};
+use crate::providers;
 use crate::token::ResumeToken;
 use crate::validate::DEFAULT_MAX_BATCH;
 
@@ -76,6 +77,21 @@ pub fn credits_per_contact(
 ) -> Result<u32, JsValue> {
     let kind = kind_named(&kind).map_err(|e| to_js_error(&e, None))?;
     Ok(kind.credits_per_delivery() as u32)
+}
+
+/// Where a provider is and how its key is sent (`{ baseUrl, authHeader, authPrefix }`): for a
+/// proxy that holds the key and forwards the package's requests.
+#[wasm_bindgen(js_name = providerFacts, unchecked_return_type = "ProviderFacts")]
+pub fn provider_facts(
+    #[wasm_bindgen(unchecked_param_type = "\"lensmor\" | \"salesfinity\"")] provider: JsValue,
+) -> Result<JsValue, JsValue> {
+    text(&provider)
+        .and_then(|name| Provider::parse(&name))
+        .map(|p| to_js(&json_view::provider_facts(&providers::facts(p))))
+        .ok_or_else(|| {
+            let message = "provider must be \"lensmor\" or \"salesfinity\".";
+            to_js_error(&Error::validation("provider", message), None)
+        })
 }
 
 /// A token for a task known only by its id (a Salesfinity callback, a task started elsewhere),

@@ -236,6 +236,13 @@ export interface CheckedUnlock {
 }
 
 /** `checkEnrichInput`: the lookup as it would be sent (canonical URL), and a key naming it. */
+/** Where a provider is and how its key is sent: `{ [authHeader]: authPrefix + key }`. */
+export interface ProviderFacts {
+  baseUrl: string;
+  authHeader: string;
+  authPrefix: string;
+}
+
 export interface CheckedEnrich {
   linkedinUrl: string;
   type: "work" | "personal";

@@ -7,13 +7,21 @@ use serde_json::{json, Value};
 
 use super::json::{self, Object};
 use super::response::object_body;
-use super::{path_segment, query_string, Balance, Created, Endpoint, SkipReason, Skipped};
+use super::{
+    path_segment, query_string, Balance, Created, Endpoint, ProviderFacts, SkipReason, Skipped,
+};
 use crate::contacts::{Contact, ContactPage, ContactQuery, UnlockState};
 use crate::error::Error;
 use crate::http::{HttpRequest, HttpResponse, Method, Millis};
 use crate::kind::TaskKind;
 use crate::model::{self, Anomaly, Item, ItemState, Snapshot, TaskStatus};
 use crate::validate::Selection;
+
+pub(super) const FACTS: ProviderFacts = ProviderFacts {
+    base_url: "https://platform.lensmor.com",
+    auth_header: "authorization",
+    auth_prefix: "Bearer ",
+};
 
 /// The paths and value field of one Lensmor unlock kind.
 struct Route {

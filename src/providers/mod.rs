@@ -76,7 +76,7 @@ impl Endpoint {
         api_key: Option<&str>,
         call_source: Option<CallSource>,
     ) -> Result<Endpoint, Error> {
-        let base_url = validate::base_url(base_url.unwrap_or(provider.default_base_url()))?;
+        let base_url = validate::base_url(base_url.unwrap_or(facts(provider).base_url))?;
         let api_key = api_key.map(str::trim).filter(|k| !k.is_empty());
         if api_key.is_some_and(|k| k.chars().any(|c| c.is_control() || c == ' ')) {
             // Deliberately no echo of the value: it is a secret.
@@ -116,10 +116,8 @@ impl Endpoint {
             headers.push(("content-type", "application/json".to_string()));
         }
         if let Some(key) = &self.api_key {
-            headers.push(match self.provider {
-                Provider::Lensmor => ("authorization", format!("Bearer {key}")),
-                Provider::Salesfinity => ("x-api-key", key.clone()),
-            });
+            let facts = facts(self.provider);
+            headers.push((facts.auth_header, format!("{}{key}", facts.auth_prefix)));
         }
         if let (Provider::Lensmor, Some(source)) = (self.provider, self.call_source) {
             headers.push(("x-call-source", source.as_str().to_string()));
@@ -141,6 +139,25 @@ impl fmt::Debug for Endpoint {
             .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
             .field("call_source", &self.call_source)
             .finish()
+    }
+}
+
+/// What a driver, or a proxy holding the key, needs to know of a provider: where it is and
+/// how the key is sent. Each provider's file holds its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProviderFacts {
+    /// The production base URL, used when the caller gives none.
+    pub base_url: &'static str,
+    /// The request header that carries the key, lower-case.
+    pub auth_header: &'static str,
+    /// What precedes the key in that header (`"Bearer "`, or nothing).
+    pub auth_prefix: &'static str,
+}
+
+pub fn facts(provider: Provider) -> ProviderFacts {
+    match provider {
+        Provider::Lensmor => lensmor::FACTS,
+        Provider::Salesfinity => salesfinity::FACTS,
     }
 }
 

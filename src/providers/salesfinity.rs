@@ -7,12 +7,18 @@ use serde_json::{json, Value};
 
 use super::json::{self, Object};
 use super::response::object_body;
-use super::{path_segment, Balance, Created, Endpoint};
+use super::{path_segment, Balance, Created, Endpoint, ProviderFacts};
 use crate::error::Error;
 use crate::http::{HttpRequest, HttpResponse, Method, Millis};
 use crate::kind::TaskKind;
 use crate::model::{Item, ItemState, Snapshot, TaskStatus};
 use crate::validate::Enrichment;
+
+pub(super) const FACTS: ProviderFacts = ProviderFacts {
+    base_url: "https://client-api.salesfinity.co",
+    auth_header: "x-api-key",
+    auth_prefix: "",
+};
 
 const ENRICHMENT_PATH: &str = "/v1/api/enrichment/email";
 
