@@ -7,6 +7,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use serde_json::Value;
+
 use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -30,6 +32,9 @@ use crate::poller::{Poller, Step};
 use crate::providers;
 use crate::token::ResumeToken;
 use crate::validate::{Enrichment, Selection};
+
+/// Reads a safe read's answer into the view the caller gets.
+type Reader = Box<dyn Fn(&HttpResponse, u64) -> Result<Value, Error>>;
 
 /// State shared by a client and the tasks it runs.
 pub(crate) struct Shared {
@@ -90,12 +95,12 @@ impl Shared {
 
     /// A safe read (nothing is charged or changed): transient failures are retried after a
     /// backoff, up to `maxRetries` times. Returns what `parse` read and the answer's request id.
-    async fn read<T>(
+    async fn read(
         &self,
         request: Result<HttpRequest, Error>,
         signal: Option<&AbortSignal>,
-        parse: impl Fn(&HttpResponse, u64) -> Result<T, Error>,
-    ) -> Result<(T, Option<String>), Error> {
+        parse: &Reader,
+    ) -> Result<(Value, Option<String>), Error> {
         let request = request?;
         let mut retry = 0;
         loop {
@@ -316,8 +321,9 @@ impl UnlockClient {
         self.safe_read(
             &options,
             request,
-            move |r, now| providers::parse_balance(provider, r, now),
-            |b| json_view::balance(&b),
+            Box::new(move |r, now| {
+                providers::parse_balance(provider, r, now).map(|b| json_view::balance(&b))
+            }),
         )
     }
 
@@ -336,15 +342,14 @@ impl UnlockClient {
         self.safe_read(
             &options,
             request,
-            move |r, now| {
+            Box::new(move |r, now| {
                 let token = token.as_ref().map_err(Clone::clone)?;
                 let snapshot = providers::parse_task(token.kind, &token.task_id, r, now)?;
                 if snapshot.done() {
                     shared.forget_task(&task_key(token.kind, &token.task_id));
                 }
-                Ok(snapshot)
-            },
-            |s| json_view::snapshot(&s),
+                Ok(json_view::snapshot(&snapshot))
+            }),
         )
     }
 
@@ -382,8 +387,10 @@ impl UnlockClient {
         self.safe_read(
             &options,
             request,
-            move |r, now| providers::parse_contacts(query.as_ref().map_err(Clone::clone)?, r, now),
-            |p| json_view::contact_page(&p),
+            Box::new(move |r, now| {
+                let query = query.as_ref().map_err(Clone::clone)?;
+                providers::parse_contacts(query, r, now).map(|p| json_view::contact_page(&p))
+            }),
         )
     }
 
@@ -405,8 +412,9 @@ impl UnlockClient {
         self.safe_read(
             &options,
             request,
-            move |r, now| providers::parse_contact(&id, r, now),
-            |c| json_view::contact(&c),
+            Box::new(move |r, now| {
+                providers::parse_contact(&id, r, now).map(|c| json_view::contact(&c))
+            }),
         )
     }
 
@@ -446,22 +454,21 @@ impl UnlockClient {
 
     /// A safe read with the call's `signal`: retried on transient failures, its view given the
     /// answer's request id, an abort rejected with the signal's reason as `cause`.
-    fn safe_read<T: 'static>(
+    ///
+    /// Not generic: one copy of this future and its retry loop serves every read (one per
+    /// method cost kilobytes of .wasm each).
+    fn safe_read(
         &self,
         options: &Option<JsValue>,
         request: Result<HttpRequest, Error>,
-        parse: impl Fn(&HttpResponse, u64) -> Result<T, Error> + 'static,
-        view: impl FnOnce(T) -> serde_json::Value + 'static,
+        parse: Reader,
     ) -> Promise {
         let shared = self.shared.clone();
         let signal = call_signal(options);
         future_to_promise(async move {
             let signal = signal.map_err(|e| to_js_error(&e, None))?;
-            match shared.read(request, signal.as_ref(), parse).await {
-                Ok((read, id)) => Ok(to_js(&json_view::with_request_id(
-                    view(read),
-                    id.as_deref(),
-                ))),
+            match shared.read(request, signal.as_ref(), &parse).await {
+                Ok((view, id)) => Ok(to_js(&json_view::with_request_id(view, id.as_deref()))),
                 Err(error) => Err(to_js_error_from(&error, None, signal.as_ref())),
             }
         })
@@ -522,9 +529,10 @@ impl UnlockClient {
         let request = read_selection(input, self.shared.config.max_batch).and_then(|selection| {
             providers::precheck_request(&self.shared.config.endpoint, kind, &selection)
         });
-        self.safe_read(options, request, providers::parse_precheck, |p| {
-            json_view::precheck(&p)
-        })
+        let parse = |r: &HttpResponse, now| {
+            providers::parse_precheck(r, now).map(|p| json_view::precheck(&p))
+        };
+        self.safe_read(options, request, Box::new(parse))
     }
 
     fn join_wait(&self, token: &str, options: &JsValue) -> Result<Promise, Error> {
