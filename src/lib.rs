@@ -31,6 +31,7 @@ pub mod json_view;
 pub mod kind;
 pub mod model;
 pub mod options;
+mod order;
 pub mod poller;
 pub mod providers;
 pub mod retry;

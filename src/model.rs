@@ -172,6 +172,9 @@ impl Snapshot {
 /// Adds `item` to `items`, or, when its id is already there, keeps the entry that says more:
 /// a settled outcome over a running one, a better outcome over a worse one ([`ItemState`]'s
 /// rank), the newer over the older otherwise. Returns whether the id was already there.
+///
+/// The reference that [`merge_items`] is tested against (it merges a whole list in one sort).
+#[cfg(test)]
 pub(crate) fn merge_item(items: &mut Vec<Item>, item: Item) -> bool {
     match items.iter_mut().find(|known| known.id == item.id) {
         Some(known) => {
@@ -187,6 +190,43 @@ pub(crate) fn merge_item(items: &mut Vec<Item>, item: Item) -> bool {
     }
 }
 
+/// Merges the entries that share an id, in one sort instead of a scan per entry (a 2,000-item
+/// answer made that four million comparisons): each id keeps the entry [`merge_item`] would
+/// keep, at the place it first appeared. Returns, for each id listed more than once, the index
+/// of its second entry (in no particular order).
+pub(crate) fn merge_items(items: &mut Vec<Item>) -> Vec<(usize, String)> {
+    let keys: Vec<&str> = items.iter().map(|item| item.id.as_str()).collect();
+    let order = crate::order::sorted_positions(&keys);
+    let mut dropped = vec![false; items.len()];
+    let mut repeated = Vec::new();
+    let mut start = 0;
+    while start < order.len() {
+        let first = order[start];
+        let mut end = start + 1;
+        // The latest of the best-ranked entries, as one `merge_item` after another keeps.
+        let mut best = first;
+        while end < order.len() && items[order[end]].id == items[first].id {
+            let k = order[end];
+            if items[k].state.rank() >= items[best].state.rank() {
+                best = k;
+            }
+            dropped[k] = true;
+            end += 1;
+        }
+        if end > start + 1 {
+            items.swap(first, best);
+            repeated.push((order[start + 1], items[first].id.clone()));
+        }
+        start = end;
+    }
+    let mut index = 0;
+    items.retain(|_| {
+        index += 1;
+        !dropped[index - 1]
+    });
+    repeated
+}
+
 impl Snapshot {
     /// Keeps what an earlier answer said where this one says less. Providers glitch: an item
     /// missing from a later answer keeps its last known state, a settled item (a delivered
@@ -194,9 +234,8 @@ impl Snapshot {
     /// a worse outcome. A contact once reported is never lost.
     pub fn carry_over(&mut self, previous: &Snapshot) {
         let mut items = previous.items.clone();
-        for item in std::mem::take(&mut self.items) {
-            merge_item(&mut items, item);
-        }
+        items.append(&mut self.items);
+        merge_items(&mut items);
         self.items = items;
     }
 }
@@ -246,6 +285,51 @@ mod tests {
             value_type: None,
             error_code: None,
             chargeable,
+        }
+    }
+
+    /// `merge_items` keeps what one `merge_item` after another keeps, in the same order, and
+    /// names each repeated id at its second entry: 20,000 generated lists, compared.
+    #[test]
+    fn merge_items_agrees_with_merging_one_by_one() {
+        const STATES: [ItemState; 5] = [
+            ItemState::Processing,
+            ItemState::Failed,
+            ItemState::NotFound,
+            ItemState::NoValue,
+            ItemState::Delivered,
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for _ in 0..20_000 {
+            let len = next(12) as usize;
+            let list: Vec<Item> = (0..len)
+                .map(|i| {
+                    let mut it = item(&next(5).to_string(), STATES[next(5) as usize], false);
+                    it.provider_status = i.to_string(); // tells equal-looking entries apart
+                    it
+                })
+                .collect();
+            let mut expected = Vec::new();
+            let mut repeats = Vec::new();
+            for (index, entry) in list.iter().enumerate() {
+                let id = entry.id.clone();
+                if merge_item(&mut expected, entry.clone())
+                    && !repeats.iter().any(|(_, r)| *r == id)
+                {
+                    repeats.push((index, id));
+                }
+            }
+            let mut merged = list.clone();
+            let mut named = merge_items(&mut merged);
+            named.sort_unstable();
+            assert_eq!(named, repeats, "{list:?}");
+            assert_eq!(merged, expected, "{list:?}");
         }
     }
 

@@ -100,8 +100,8 @@ impl Selection {
 /// once (each once, in the order of their second appearance). Sorting positions makes it
 /// O(n log n); a hash set would do the same for ~10 KB more of .wasm.
 fn dedupe(ids: Vec<String>) -> (Vec<String>, Vec<String>) {
-    let mut order: Vec<usize> = (0..ids.len()).collect();
-    order.sort_unstable_by(|&a, &b| ids[a].cmp(&ids[b]).then(a.cmp(&b)));
+    let keys: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let order = crate::order::sorted_positions(&keys);
     // For each position: is it a first appearance, and is it the second appearance of its id?
     let mut first = vec![false; ids.len()];
     let mut second = vec![false; ids.len()];

@@ -188,27 +188,33 @@ pub(super) fn parse_task(
 /// says most (a delivered email is never replaced by a failure listed after it).
 fn read_items(raw_items: &[Value], value_field: &str) -> (Vec<Item>, Vec<Anomaly>) {
     let mut items: Vec<Item> = Vec::with_capacity(raw_items.len());
-    let mut anomalies = Vec::new();
+    // Where each read item stood in the answer, to name repeats by their place.
+    let mut source = Vec::with_capacity(raw_items.len());
+    // Each anomaly at the place of the entry it names, so they come out in answer order.
+    let mut anomalies: Vec<Option<Anomaly>> = Vec::new();
+    let mut note = |index: usize, anomaly: Anomaly| {
+        anomalies.resize(anomalies.len().max(index + 1), None);
+        anomalies[index] = Some(anomaly);
+    };
     for (index, raw) in raw_items.iter().enumerate() {
         let Some(id) = raw.as_object().and_then(|o| json::id(o, "personnelId")) else {
-            anomalies.push(Anomaly::ItemWithoutId { index });
+            note(index, Anomaly::ItemWithoutId { index });
             continue;
         };
         let object = raw
             .as_object()
             .filter(|o| json::text(o, "status").is_some());
         let Some(item) = object.map(|o| parse_item(o, id.clone(), value_field)) else {
-            anomalies.push(Anomaly::ItemWithoutStatus { index, id });
+            note(index, Anomaly::ItemWithoutStatus { index, id });
             continue;
         };
-        if model::merge_item(&mut items, item) {
-            let repeated = Anomaly::RepeatedId { id };
-            if !anomalies.contains(&repeated) {
-                anomalies.push(repeated);
-            }
-        }
+        items.push(item);
+        source.push(index);
     }
-    (items, anomalies)
+    for (second, id) in model::merge_items(&mut items) {
+        note(source[second], Anomaly::RepeatedId { id });
+    }
+    (items, anomalies.into_iter().flatten().collect())
 }
 
 fn task_status(word: &str) -> TaskStatus {
