@@ -327,7 +327,7 @@ mod tests {
 
     #[test]
     fn result_shape() {
-        let value = result(&TaskResult::new(sample()));
+        let value = result(&TaskResult::new(sample(), 15));
         assert_eq!(
             value,
             json!({

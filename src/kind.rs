@@ -62,16 +62,6 @@ impl TaskKind {
         }
     }
 
-    /// Credits one delivered contact costs under the provider's published rules:
-    /// 15 per unlocked email, 150 per unlocked phone, 1 per found Salesfinity email.
-    pub fn credits_per_delivery(self) -> u64 {
-        match self {
-            TaskKind::LensmorEmail => 15,
-            TaskKind::LensmorPhone => 150,
-            TaskKind::SalesfinityEmail => 1,
-        }
-    }
-
     /// The number that stands for this kind inside a resume token.
     ///
     /// These numbers are written into tokens users have stored: never renumber them.

@@ -147,8 +147,9 @@ impl Snapshot {
         self.status.is_terminal()
     }
 
-    /// Sorts the items into outcomes and prices the task.
-    pub fn summary(&self) -> Summary {
+    /// Sorts the items into outcomes and prices the task at `price` credits per chargeable
+    /// contact (the provider's price: `providers::credits_per_contact`).
+    pub fn summary(&self, price: u64) -> Summary {
         let mut summary = Summary::default();
         for item in &self.items {
             let list = match item.state {
@@ -162,7 +163,7 @@ impl Snapshot {
             };
             list.push(item.clone());
             if item.chargeable {
-                summary.credits += self.kind.credits_per_delivery();
+                summary.credits += price;
             }
         }
         summary
@@ -266,8 +267,8 @@ pub struct TaskResult {
 }
 
 impl TaskResult {
-    pub fn new(snapshot: Snapshot) -> TaskResult {
-        let summary = snapshot.summary();
+    pub fn new(snapshot: Snapshot, price: u64) -> TaskResult {
+        let summary = snapshot.summary(price);
         TaskResult { snapshot, summary }
     }
 }
@@ -349,7 +350,7 @@ mod tests {
             external_id: None,
             anomalies: Vec::new(),
         };
-        let s = snapshot.summary();
+        let s = snapshot.summary(150);
         assert_eq!(s.delivered.len(), 1);
         assert_eq!(s.failed.len(), 1);
         assert_eq!(s.no_value.len(), 1);

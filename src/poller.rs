@@ -303,7 +303,10 @@ impl Poller {
         let done = snapshot.done();
         self.last = Some(snapshot.clone());
         if done {
-            self.phase = Phase::Finished(Box::new(Ok(TaskResult::new(snapshot))));
+            self.phase = Phase::Finished(Box::new(Ok(TaskResult::new(
+                snapshot,
+                providers::credits_per_contact(self.kind()),
+            ))));
         } else {
             self.schedule_next(now, None);
         }

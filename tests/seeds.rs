@@ -148,7 +148,10 @@ fn lensmor_email_task_example() {
     assert_eq!(s.items[1].id, "790");
     assert_eq!(s.items[1].state, ItemState::Processing);
     assert_eq!(s.items[1].value, None);
-    assert_eq!(s.summary().credits, 15);
+    assert_eq!(
+        s.summary(providers::credits_per_contact(s.kind)).credits,
+        15
+    );
 }
 
 #[test]
@@ -206,7 +209,7 @@ fn lensmor_phone_task_follows_the_openapi_schema() {
     );
     assert_eq!(s.items[0].value.as_deref(), Some("+1 555 0100"));
     assert_eq!(s.items[2].error_code.as_deref(), Some("TASK_FAILED"));
-    let summary = s.summary();
+    let summary = s.summary(providers::credits_per_contact(s.kind));
     assert_eq!(summary.delivered.len(), 1);
     assert_eq!(summary.no_value.len(), 1);
     assert_eq!(summary.failed.len(), 1);
@@ -261,7 +264,12 @@ fn salesfinity_examples() {
     .unwrap();
     assert!(completed.done());
     assert_eq!(completed.items[0].state, ItemState::Delivered);
-    assert_eq!(completed.summary().credits, 1);
+    assert_eq!(
+        completed
+            .summary(providers::credits_per_contact(completed.kind))
+            .credits,
+        1
+    );
 
     let running = providers::parse_task(
         TaskKind::SalesfinityEmail,
@@ -274,7 +282,12 @@ fn salesfinity_examples() {
     assert!(!running.done());
     assert_eq!(running.items[0].state, ItemState::Processing);
     assert_eq!(running.items[0].value, None);
-    assert_eq!(running.summary().credits, 0);
+    assert_eq!(
+        running
+            .summary(providers::credits_per_contact(running.kind))
+            .credits,
+        0
+    );
 }
 
 #[test]
@@ -291,7 +304,11 @@ fn salesfinity_lifecycle_words() {
         );
         let s = providers::parse_task(TaskKind::SalesfinityEmail, "a1", &ok(&body), NOW).unwrap();
         assert_eq!(
-            (s.status, s.items[0].state, s.summary().credits),
+            (
+                s.status,
+                s.items[0].state,
+                s.summary(providers::credits_per_contact(s.kind)).credits
+            ),
             (task, item, credits),
             "{word}"
         );

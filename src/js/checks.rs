@@ -76,7 +76,7 @@ pub fn credits_per_contact(
     #[wasm_bindgen(unchecked_param_type = "TaskKind")] kind: JsValue,
 ) -> Result<u32, JsValue> {
     let kind = kind_named(&kind).map_err(|e| to_js_error(&e, None))?;
-    Ok(kind.credits_per_delivery() as u32)
+    Ok(providers::credits_per_contact(kind) as u32)
 }
 
 /// Where a provider is and how its key is sent (`{ baseUrl, authHeader, authPrefix }`): for a

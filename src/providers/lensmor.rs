@@ -23,6 +23,15 @@ pub(super) const FACTS: ProviderFacts = ProviderFacts {
     auth_prefix: "Bearer ",
 };
 
+/// Credits per unlocked contact: 15 per email, 150 per phone.
+pub(super) fn price(kind: TaskKind) -> u64 {
+    if kind == TaskKind::LensmorPhone {
+        150
+    } else {
+        15
+    }
+}
+
 /// The paths and value field of one Lensmor unlock kind.
 struct Route {
     create: &'static str,

@@ -154,6 +154,15 @@ pub struct ProviderFacts {
     pub auth_prefix: &'static str,
 }
 
+/// Credits one delivered contact of `kind` costs under its provider's published rules (each
+/// provider's file holds its prices).
+pub fn credits_per_contact(kind: TaskKind) -> u64 {
+    match kind {
+        TaskKind::LensmorEmail | TaskKind::LensmorPhone => lensmor::price(kind),
+        TaskKind::SalesfinityEmail => salesfinity::PRICE,
+    }
+}
+
 pub fn facts(provider: Provider) -> ProviderFacts {
     match provider {
         Provider::Lensmor => lensmor::FACTS,

@@ -20,6 +20,9 @@ pub(super) const FACTS: ProviderFacts = ProviderFacts {
     auth_prefix: "",
 };
 
+/// Credits per enrichment that finds an email (none when nothing is found).
+pub(super) const PRICE: u64 = 1;
+
 const ENRICHMENT_PATH: &str = "/v1/api/enrichment/email";
 
 pub(super) fn create(endpoint: &Endpoint, enrichment: &Enrichment) -> HttpRequest {
