@@ -5,12 +5,13 @@
 //! text to `JSON.parse`. Absent values are left out rather than sent as `null`, matching the
 //! optional (`?`) fields of the TypeScript types.
 
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Map, Value};
 
 use crate::contacts::{Contact, ContactPage};
 use crate::error::Error;
 use crate::http::Millis;
-use crate::model::{Anomaly, Item, Snapshot, TaskResult};
+use crate::model::{Anomaly, Item, Snapshot, Summary};
 use crate::poller::Event;
 use crate::providers::{Balance, Created, Precheck, ProviderFacts};
 use crate::validate::Selection;
@@ -21,64 +22,155 @@ fn put(map: &mut Map<String, Value>, key: &str, value: Option<impl Into<Value>>)
     }
 }
 
-pub fn item(item: &Item) -> Value {
-    let mut map = Map::new();
-    map.insert("id".into(), item.id.clone().into());
-    map.insert("status".into(), item.state.as_str().into());
-    map.insert("providerStatus".into(), item.provider_status.clone().into());
-    put(&mut map, "value", item.value.clone());
-    put(&mut map, "valueType", item.value_type.clone());
-    put(&mut map, "errorCode", item.error_code.clone());
-    map.insert("chargeable".into(), item.chargeable.into());
-    Value::Object(map)
+/// A task's state as JS sees it, written straight to JSON text by serde: no `Value` is built,
+/// since this runs for every answer of every task. With a summary it is the finished task's
+/// result (every item sorted by outcome, and the price); `request_id` is the answer's
+/// `x-request-id`, when it had one.
+pub struct TaskView<'a> {
+    pub snapshot: &'a Snapshot,
+    pub summary: Option<&'a Summary>,
+    pub request_id: Option<&'a str>,
 }
 
-fn items(list: &[Item]) -> Value {
-    Value::Array(list.iter().map(item).collect())
-}
-
-pub fn snapshot(snapshot: &Snapshot) -> Value {
-    let mut map = Map::new();
-    map.insert("kind".into(), snapshot.kind.as_str().into());
-    map.insert("taskId".into(), snapshot.task_id.clone().into());
-    map.insert("status".into(), snapshot.status.as_str().into());
-    map.insert(
-        "providerStatus".into(),
-        snapshot.provider_status.clone().into(),
-    );
-    map.insert("done".into(), snapshot.done().into());
-    map.insert("items".into(), items(&snapshot.items));
-    put(&mut map, "externalId", snapshot.external_id.clone());
-    map.insert(
-        "anomalies".into(),
-        Value::Array(snapshot.anomalies.iter().map(anomaly).collect()),
-    );
-    Value::Object(map)
-}
-
-fn anomaly(anomaly: &Anomaly) -> Value {
-    match anomaly {
-        Anomaly::ItemWithoutId { index } => json!({ "problem": "item-without-id", "index": index }),
-        Anomaly::ItemWithoutStatus { index, id } => {
-            json!({ "problem": "item-without-status", "index": index, "id": id })
-        }
-        Anomaly::RepeatedId { id } => json!({ "problem": "repeated-id", "id": id }),
+impl TaskView<'_> {
+    /// The view as JSON text, for the host's `JSON.parse`.
+    pub fn text(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
     }
+}
+
+impl Serialize for TaskView<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let snapshot = self.snapshot;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("kind", snapshot.kind.as_str())?;
+        map.serialize_entry("taskId", &snapshot.task_id)?;
+        map.serialize_entry("status", snapshot.status.as_str())?;
+        map.serialize_entry("providerStatus", &snapshot.provider_status)?;
+        map.serialize_entry("done", &snapshot.done())?;
+        map.serialize_entry("items", &ItemsView(&snapshot.items))?;
+        if let Some(id) = &snapshot.external_id {
+            map.serialize_entry("externalId", id)?;
+        }
+        map.serialize_entry("anomalies", &AnomaliesView(&snapshot.anomalies))?;
+        if let Some(summary) = self.summary {
+            map.serialize_entry("delivered", &ItemsView(&summary.delivered))?;
+            map.serialize_entry("failed", &ItemsView(&summary.failed))?;
+            map.serialize_entry("notFound", &ItemsView(&summary.not_found))?;
+            map.serialize_entry("noValue", &ItemsView(&summary.no_value))?;
+            map.serialize_entry("unresolved", &ItemsView(&summary.unresolved))?;
+            map.serialize_entry("credits", &summary.credits)?;
+        }
+        if let Some(id) = self.request_id {
+            map.serialize_entry("requestId", id)?;
+        }
+        map.end()
+    }
+}
+
+struct ItemView<'a>(&'a Item);
+
+impl Serialize for ItemView<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let item = self.0;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("id", &item.id)?;
+        map.serialize_entry("status", item.state.as_str())?;
+        map.serialize_entry("providerStatus", &item.provider_status)?;
+        for (key, value) in [
+            ("value", &item.value),
+            ("valueType", &item.value_type),
+            ("errorCode", &item.error_code),
+        ] {
+            if let Some(value) = value {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        map.serialize_entry("chargeable", &item.chargeable)?;
+        map.end()
+    }
+}
+
+struct ItemsView<'a>(&'a [Item]);
+
+impl Serialize for ItemsView<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(ItemView))
+    }
+}
+
+struct AnomaliesView<'a>(&'a [Anomaly]);
+
+impl Serialize for AnomaliesView<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|a| {
+            let mut map = Map::new();
+            let (problem, index, id) = match a {
+                Anomaly::ItemWithoutId { index } => ("item-without-id", Some(index), None),
+                Anomaly::ItemWithoutStatus { index, id } => {
+                    ("item-without-status", Some(index), Some(id))
+                }
+                Anomaly::RepeatedId { id } => ("repeated-id", None, Some(id)),
+            };
+            map.insert("problem".into(), problem.into());
+            put(&mut map, "index", index.copied());
+            put(&mut map, "id", id.cloned());
+            Value::Object(map)
+        }))
+    }
+}
+
+/// One `pollOnce` step: `{ done, nextPollAt, snapshot, token, result? }`.
+pub struct PollStepView<'a> {
+    pub snapshot: Option<TaskView<'a>>,
+    pub result: Option<TaskView<'a>>,
+    pub next_poll_at: Option<Millis>,
+    pub token: &'a str,
+}
+
+impl PollStepView<'_> {
+    pub fn text(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+impl Serialize for PollStepView<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("done", &self.result.is_some())?;
+        if let Some(result) = &self.result {
+            map.serialize_entry("result", result)?;
+        }
+        map.serialize_entry("nextPollAt", &self.next_poll_at)?;
+        map.serialize_entry("snapshot", &self.snapshot)?;
+        map.serialize_entry("token", self.token)?;
+        map.end()
+    }
+}
+
+/// The views as `Value`s, for tests that compare shapes.
+#[cfg(test)]
+fn to_value(view: &impl Serialize) -> Value {
+    serde_json::to_value(view).unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+pub fn snapshot(snapshot: &Snapshot) -> Value {
+    to_value(&TaskView {
+        snapshot,
+        summary: None,
+        request_id: None,
+    })
 }
 
 /// A finished task: the snapshot plus every item sorted by outcome, and the price.
-pub fn result(result: &TaskResult) -> Value {
-    let mut value = snapshot(&result.snapshot);
-    let s = &result.summary;
-    if let Value::Object(map) = &mut value {
-        map.insert("delivered".into(), items(&s.delivered));
-        map.insert("failed".into(), items(&s.failed));
-        map.insert("notFound".into(), items(&s.not_found));
-        map.insert("noValue".into(), items(&s.no_value));
-        map.insert("unresolved".into(), items(&s.unresolved));
-        map.insert("credits".into(), s.credits.into());
-    }
-    value
+#[cfg(test)]
+pub fn result(result: &crate::model::TaskResult) -> Value {
+    to_value(&TaskView {
+        snapshot: &result.snapshot,
+        summary: Some(&result.summary),
+        request_id: None,
+    })
 }
 
 /// A create answer: the task to follow (with its token), or "nothing to do".
@@ -196,10 +288,20 @@ pub fn contact_page(p: &ContactPage) -> Value {
     Value::Object(map)
 }
 
-/// What happened while polling, for `onEvent` (a timeline of polls and waits).
-pub fn event(event: &Event, at: Millis) -> Value {
-    match event {
-        Event::Progress(s) => json!({ "type": "progress", "at": at, "snapshot": snapshot(s) }),
+/// What happened while polling, for `onEvent` (a timeline of polls and waits), as JSON text.
+pub fn event(event: &Event, at: Millis) -> String {
+    let view = match event {
+        Event::Progress(snapshot) => {
+            let view = ProgressView {
+                at,
+                snapshot: TaskView {
+                    snapshot,
+                    summary: None,
+                    request_id: None,
+                },
+            };
+            return serde_json::to_string(&view).unwrap_or_default();
+        }
         Event::Throttled { error, resume_at } => json!({
             "type": "throttled", "at": at, "resumeAt": resume_at,
             "retryAfterMs": error.retry_after_ms, "traceId": error.trace_id,
@@ -212,6 +314,23 @@ pub fn event(event: &Event, at: Millis) -> Value {
             "type": "retrying", "at": at, "resumeAt": resume_at, "failures": failures,
             "code": error.code.as_str(), "message": error.message, "traceId": error.trace_id,
         }),
+    };
+    view.to_string()
+}
+
+/// `{ type: "progress", at, snapshot }`.
+struct ProgressView<'a> {
+    at: Millis,
+    snapshot: TaskView<'a>,
+}
+
+impl Serialize for ProgressView<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("type", "progress")?;
+        map.serialize_entry("at", &self.at)?;
+        map.serialize_entry("snapshot", &self.snapshot)?;
+        map.end()
     }
 }
 
@@ -327,7 +446,7 @@ mod tests {
 
     #[test]
     fn result_shape() {
-        let value = result(&TaskResult::new(sample(), 15));
+        let value = result(&crate::model::TaskResult::new(sample(), 15));
         assert_eq!(
             value,
             json!({

@@ -4,7 +4,7 @@
 use wasm_bindgen::prelude::*;
 
 use super::client::{read_enrichment, read_selection};
-use super::convert::{text, to_js, to_js_error};
+use super::convert::{text, to_js, to_js_error, to_js_text};
 use super::io;
 use crate::error::Error;
 use crate::json_view;
@@ -137,6 +137,13 @@ pub fn parse_task_response(
     let body = text(&body).ok_or_else(|| invalid("body", "the answer's text, a string"))?;
     let response = crate::http::HttpResponse::new(status as u16, &body);
     crate::providers::parse_task(kind, &task_id, &response, io::now())
-        .map(|s| to_js(&json_view::snapshot(&s)))
+        .map(|snapshot| {
+            let view = json_view::TaskView {
+                snapshot: &snapshot,
+                summary: None,
+                request_id: None,
+            };
+            to_js_text(&view.text())
+        })
         .map_err(|e| to_js_error(&e, None))
 }

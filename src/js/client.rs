@@ -15,7 +15,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 use web_sys::AbortSignal;
 
-use super::convert::{self, get, to_js, to_js_error, to_js_error_from};
+use super::convert::{self, get, to_js, to_js_error, to_js_error_from, to_js_text};
 use super::hooks::{call_signal, Hooks};
 use super::io;
 use super::registry::Registry;
@@ -25,6 +25,7 @@ use crate::config::{self, task_key, ClientConfig, ClientOptions};
 use crate::contacts::ContactQuery;
 use crate::error::Error;
 use crate::http::{HttpRequest, HttpResponse};
+use crate::json_text;
 use crate::json_view;
 use crate::kind::TaskKind;
 use crate::options;
@@ -34,7 +35,14 @@ use crate::token::ResumeToken;
 use crate::validate::{Enrichment, Selection};
 
 /// Reads a safe read's answer into the view the caller gets.
-type Reader = Box<dyn Fn(&HttpResponse, u64) -> Result<Value, Error>>;
+/// Reads a safe read's answer into the JSON text of the view the caller gets (with the
+/// answer's request id).
+type Reader = Box<dyn Fn(&HttpResponse, u64) -> Result<String, Error>>;
+
+/// A `Value` view with the answer's request id, as text: what most readers return.
+fn text_of(view: Value, response: &HttpResponse) -> String {
+    json_text::stringify(&json_view::with_request_id(view, response.request_id()))
+}
 
 /// State shared by a client and the tasks it runs.
 pub(crate) struct Shared {
@@ -94,20 +102,20 @@ impl Shared {
     }
 
     /// A safe read (nothing is charged or changed): transient failures are retried after a
-    /// backoff, up to `maxRetries` times. Returns what `parse` read and the answer's request id.
+    /// backoff, up to `maxRetries` times. Returns the view text `parse` wrote.
     async fn read(
         &self,
         request: Result<HttpRequest, Error>,
         signal: Option<&AbortSignal>,
         parse: &Reader,
-    ) -> Result<(Value, Option<String>), Error> {
+    ) -> Result<String, Error> {
         let request = request?;
         let mut retry = 0;
         loop {
-            let outcome = self.request(&request, signal).await.and_then(|response| {
-                let id = response.request_id().map(str::to_string);
-                parse(&response, io::now()).map(|read| (read, id))
-            });
+            let outcome = self
+                .request(&request, signal)
+                .await
+                .and_then(|response| parse(&response, io::now()));
             let error = match outcome {
                 Ok(read) => return Ok(read),
                 Err(error) => error,
@@ -322,7 +330,8 @@ impl UnlockClient {
             &options,
             request,
             Box::new(move |r, now| {
-                providers::parse_balance(provider, r, now).map(|b| json_view::balance(&b))
+                providers::parse_balance(provider, r, now)
+                    .map(|b| text_of(json_view::balance(&b), r))
             }),
         )
     }
@@ -348,7 +357,12 @@ impl UnlockClient {
                 if snapshot.done() {
                     shared.forget_task(&task_key(token.kind, &token.task_id));
                 }
-                Ok(json_view::snapshot(&snapshot))
+                let view = json_view::TaskView {
+                    snapshot: &snapshot,
+                    summary: None,
+                    request_id: r.request_id(),
+                };
+                Ok(view.text())
             }),
         )
     }
@@ -389,7 +403,8 @@ impl UnlockClient {
             request,
             Box::new(move |r, now| {
                 let query = query.as_ref().map_err(Clone::clone)?;
-                providers::parse_contacts(query, r, now).map(|p| json_view::contact_page(&p))
+                providers::parse_contacts(query, r, now)
+                    .map(|p| text_of(json_view::contact_page(&p), r))
             }),
         )
     }
@@ -413,7 +428,7 @@ impl UnlockClient {
             &options,
             request,
             Box::new(move |r, now| {
-                providers::parse_contact(&id, r, now).map(|c| json_view::contact(&c))
+                providers::parse_contact(&id, r, now).map(|c| text_of(json_view::contact(&c), r))
             }),
         )
     }
@@ -468,7 +483,7 @@ impl UnlockClient {
         future_to_promise(async move {
             let signal = signal.map_err(|e| to_js_error(&e, None))?;
             match shared.read(request, signal.as_ref(), &parse).await {
-                Ok((view, id)) => Ok(to_js(&json_view::with_request_id(view, id.as_deref()))),
+                Ok(text) => Ok(to_js_text(&text)),
                 Err(error) => Err(to_js_error_from(&error, None, signal.as_ref())),
             }
         })
@@ -530,7 +545,7 @@ impl UnlockClient {
             providers::precheck_request(&self.shared.config.endpoint, kind, &selection)
         });
         let parse = |r: &HttpResponse, now| {
-            providers::parse_precheck(r, now).map(|p| json_view::precheck(&p))
+            providers::parse_precheck(r, now).map(|p| text_of(json_view::precheck(&p), r))
         };
         self.safe_read(options, request, Box::new(parse))
     }
@@ -615,31 +630,30 @@ impl Shared {
             }
         }
         let encoded = poller.token().encode();
-        let snapshot = poller.snapshot().map_or(JsValue::NULL, |s| {
-            to_js(&json_view::with_request_id(
-                json_view::snapshot(s),
-                request_id.as_deref(),
-            ))
-        });
-        let step = Object::new();
-        let set =
-            |name: &str, value: JsValue| Reflect::set(&step, &name.into(), &value).map(|_| ());
-        match poller.step_outcome() {
+        let outcome = poller.step_outcome();
+        let (result, next_poll_at) = match &outcome {
             Step::Done(result) => {
                 self.forget_task(&task_key(result.snapshot.kind, poller.task_id()));
-                set("done", true.into())?;
-                set("result", to_js(&json_view::result(&result)))?;
-                set("nextPollAt", JsValue::NULL)?;
+                (Some(result), None)
             }
-            Step::NextAt(at) => {
-                set("done", false.into())?;
-                set("nextPollAt", (at as f64).into())?;
-            }
-            Step::Failed(error) => return Err(fail(error, Some(&encoded))),
-        }
-        set("snapshot", snapshot)?;
-        set("token", encoded.into())?;
-        Ok(step.into())
+            Step::NextAt(at) => (None, Some(*at)),
+            Step::Failed(error) => return Err(fail(error.clone(), Some(&encoded))),
+        };
+        let step = json_view::PollStepView {
+            snapshot: poller.snapshot().map(|snapshot| json_view::TaskView {
+                snapshot,
+                summary: None,
+                request_id: request_id.as_deref(),
+            }),
+            result: result.map(|result| json_view::TaskView {
+                snapshot: &result.snapshot,
+                summary: Some(&result.summary),
+                request_id: None,
+            }),
+            next_poll_at,
+            token: &encoded,
+        };
+        Ok(to_js_text(&step.text()))
     }
 }
 

@@ -255,7 +255,12 @@ pub(crate) fn opt_signal(object: &JsValue) -> Result<Option<AbortSignal>, Error>
 /// host's `JSON.parse`, which makes every key an own data property (`__proto__` included, never
 /// a prototype change). One call across the boundary instead of one per value.
 pub(crate) fn to_js(value: &Value) -> JsValue {
-    js_sys::JSON::parse(&crate::json_text::stringify(value)).unwrap_or(JsValue::NULL)
+    to_js_text(&crate::json_text::stringify(value))
+}
+
+/// A view the core already wrote as JSON text ([`json_view::TaskView`]), as a JS value.
+pub(crate) fn to_js_text(text: &str) -> JsValue {
+    js_sys::JSON::parse(text).unwrap_or(JsValue::NULL)
 }
 
 /// An `UnlockError`: a real `Error` (stack included) with `name = "UnlockError"`, the stable

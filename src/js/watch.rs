@@ -9,12 +9,11 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::Function;
-use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{AbortController, AbortSignal};
 
-use super::convert::{call_back, to_js, to_js_error, to_js_error_from};
+use super::convert::{call_back, to_js, to_js_error, to_js_error_from, to_js_text};
 use super::io;
 use crate::error::{Error, ErrorCode};
 use crate::http::{HttpRequest, HttpResponse, Millis};
@@ -178,13 +177,15 @@ impl Watch {
     }
 
     /// Settles every remaining waiter with the task's outcome (each gets its own object).
-    fn settle(&self, outcome: Result<Value, Error>) {
+    /// Ends every wait: with the result's JSON text (each waiter gets its own object), or the
+    /// error.
+    fn settle(&self, outcome: Result<String, Error>) {
         let token = self.token();
         let waiters: Vec<Waiter> = self.waiters.borrow_mut().drain(..).collect();
         for mut waiter in waiters {
             waiter.leave();
             let _ = match &outcome {
-                Ok(result) => waiter.resolve.call1(&JsValue::NULL, &to_js(result)),
+                Ok(result) => waiter.resolve.call1(&JsValue::NULL, &to_js_text(result)),
                 Err(error) => waiter
                     .reject
                     .call1(&JsValue::NULL, &to_js_error(error, Some(&token))),
@@ -233,10 +234,12 @@ impl Watch {
                 Action::Done(result) => {
                     shared.forget_task(&self.key);
                     let id = self.last_request_id.borrow().clone();
-                    self.settle(Ok(json_view::with_request_id(
-                        json_view::result(&result),
-                        id.as_deref(),
-                    )));
+                    let view = json_view::TaskView {
+                        snapshot: &result.snapshot,
+                        summary: Some(&result.summary),
+                        request_id: id.as_deref(),
+                    };
+                    self.settle(Ok(view.text()));
                     break;
                 }
                 Action::Failed(error) => {
@@ -261,9 +264,14 @@ impl Watch {
             let event = self.poller.borrow_mut().poll_event();
             let Some(event) = event else { break };
             if let crate::poller::Event::Progress(snapshot) = &event {
-                self.broadcast_progress(to_js(&json_view::snapshot(snapshot)));
+                let view = json_view::TaskView {
+                    snapshot,
+                    summary: None,
+                    request_id: None,
+                };
+                self.broadcast_progress(to_js_text(&view.text()));
             }
-            self.broadcast_event(&to_js(&json_view::event(&event, now)));
+            self.broadcast_event(&to_js_text(&json_view::event(&event, now)));
         }
     }
 }
