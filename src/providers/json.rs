@@ -4,9 +4,151 @@
 //! ignored, ids are accepted as strings or numbers (and kept as strings: a JS number would lose
 //! digits), and a wrong type reads as "absent" rather than failing the whole response.
 
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 pub(crate) type Object = Map<String, Value>;
+
+/// One JSON value of an answer read in one pass, the tolerant way, without building a `Value`:
+/// a string (borrowed from the text unless it has escapes), an integer (kept as its decimal
+/// text: a JS number would lose digits past 2^53), or anything else, which reads as absent.
+#[derive(Debug, Default)]
+pub(crate) enum Scalar<'a> {
+    #[default]
+    Absent,
+    Text(Cow<'a, str>),
+    Integer(String),
+    /// A number no integer keeps exactly (fractional, or past 2^64).
+    Inexact,
+    /// `true`, an object or a list: present, but not a value any reader takes.
+    Other,
+}
+
+impl Scalar<'_> {
+    /// A non-empty string.
+    pub(crate) fn text(&self) -> Option<&str> {
+        match self {
+            Scalar::Text(text) if !text.is_empty() => Some(text),
+            _ => None,
+        }
+    }
+
+    /// An id: a non-empty string, or an integer as its decimal text.
+    pub(crate) fn id(&self) -> Option<String> {
+        match self {
+            Scalar::Integer(digits) => Some(digits.clone()),
+            _ => self.text().map(str::to_string),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Scalar<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ScalarVisitor)
+    }
+}
+
+pub(crate) struct ScalarVisitor;
+
+impl<'de> Visitor<'de> for ScalarVisitor {
+    type Value = Scalar<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Text(Cow::Borrowed(text)))
+    }
+    fn visit_str<E>(self, text: &str) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Text(Cow::Owned(text.to_string())))
+    }
+    fn visit_string<E>(self, text: String) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Text(Cow::Owned(text)))
+    }
+    fn visit_u64<E>(self, n: u64) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Integer(n.to_string()))
+    }
+    fn visit_i64<E>(self, n: i64) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Integer(n.to_string()))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Inexact)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Other)
+    }
+    fn visit_unit<E>(self) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Absent)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar<'de>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Other)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar<'de>, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Other)
+    }
+}
+
+/// A JSON object read field by field into `T`, without a `Value`: each key is handed to
+/// [`ReadField::read`], which takes the fields it knows and skips the rest. A key given twice
+/// keeps its last value, as a `Value` would.
+pub(crate) trait ReadField<'de>: Default {
+    fn read<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error>;
+}
+
+/// The visitor that reads an object into a [`ReadField`] type.
+pub(crate) struct Fields<T>(PhantomData<T>);
+
+impl<T> Fields<T> {
+    pub(crate) fn new() -> Fields<T> {
+        Fields(PhantomData)
+    }
+}
+
+impl<'de, T: ReadField<'de>> Visitor<'de> for Fields<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        let mut out = T::default();
+        while let Some(key) = map.next_key::<Scalar<'de>>()? {
+            out.read(key.text().unwrap_or_default(), &mut map)?;
+        }
+        Ok(out)
+    }
+    // Anything but an object. Each is spelled out: serde's defaults describe the value in the
+    // error, and describing a float links float formatting (14 KB of .wasm).
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<T, A::Error> {
+        Err(de::Error::custom(NOT_AN_OBJECT))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<T, E> {
+        Err(E::custom(NOT_AN_OBJECT))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<T, E> {
+        Err(E::custom(NOT_AN_OBJECT))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<T, E> {
+        Err(E::custom(NOT_AN_OBJECT))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<T, E> {
+        Err(E::custom(NOT_AN_OBJECT))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<T, E> {
+        Err(E::custom(NOT_AN_OBJECT))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<T, E> {
+        Err(E::custom(NOT_AN_OBJECT))
+    }
+}
+
+const NOT_AN_OBJECT: &str = "not an object";
 
 /// A string field. Empty strings count as absent.
 pub(crate) fn text<'a>(obj: &'a Object, name: &str) -> Option<&'a str> {

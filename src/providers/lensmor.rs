@@ -5,8 +5,12 @@
 
 use serde_json::{json, Value};
 
-use super::json::{self, Object};
-use super::response::object_body;
+use std::fmt;
+
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use super::json::{self, Fields, Object, ReadField, Scalar, ScalarVisitor};
+use super::response::{checked, object_body};
 use super::{
     path_segment, query_string, Balance, Created, Endpoint, ProviderFacts, SkipReason, Skipped,
 };
@@ -162,6 +166,10 @@ fn skip_reasons(skipped_ids: &[String], detail: Option<&Object>) -> Vec<Skipped>
 }
 
 /// Reads `200 { taskId, taskStatus, items: [{ personnelId, status, email|phone, errorCode }] }`.
+///
+/// In one pass over the text into [`TaskAnswer`] (no `Value` is built: this runs for every
+/// poll of every task). What is odd or hostile takes the slow road: an answer that is an
+/// ApiError, or not a JSON object, is read by [`object_body`] for the error it stands for.
 pub(super) fn parse_task(
     kind: TaskKind,
     task_id: &str,
@@ -170,20 +178,31 @@ pub(super) fn parse_task(
 ) -> Result<Snapshot, Error> {
     let route = route(kind).ok_or_else(|| Error::protocol("not a Lensmor task"))?;
     let what = format!("Polling Lensmor {} task {task_id}", route.noun);
-    let body = object_body(response, now, &what)?;
+    checked(response, now, &what)?;
+    let answer = match serde_json::from_str::<TaskAnswer>(&response.body) {
+        Ok(answer) if !answer.error_key => answer,
+        _ => {
+            return Err(object_body(response, now, &what).err().unwrap_or_else(|| {
+                Error::protocol(format!("{what}: the answer could not be read."))
+            }))
+        }
+    };
     let missing = |field: &str| {
         Error::protocol(format!("{what}: the answer has no {field}.")).with_status(response.status)
     };
-    let provider_status = json::text(&body, "taskStatus").ok_or_else(|| missing("taskStatus"))?;
-    let raw_items = match body.get("items") {
-        Some(Value::Array(items)) => items.as_slice(),
-        None | Some(Value::Null) => &[],
-        Some(_) => return Err(missing("items list")),
+    let provider_status = answer
+        .task_status
+        .text()
+        .ok_or_else(|| missing("taskStatus"))?;
+    let entries = match answer.items {
+        Items::List(entries) => entries,
+        Items::Absent => Vec::new(),
+        Items::NotList => return Err(missing("items list")),
     };
-    let (items, anomalies) = read_items(raw_items, route.value_field);
+    let (items, anomalies) = read_items(&entries, route.value_field);
     Ok(Snapshot {
         kind,
-        task_id: json::id(&body, "taskId").unwrap_or_else(|| task_id.to_string()),
+        task_id: answer.task_id.id().unwrap_or_else(|| task_id.to_string()),
         status: task_status(provider_status),
         provider_status: provider_status.to_string(),
         items,
@@ -192,32 +211,188 @@ pub(super) fn parse_task(
     })
 }
 
+/// A task answer's fields, as read in one pass. A field given twice keeps its last value, as a
+/// `Value` would.
+#[derive(Default)]
+struct TaskAnswer<'a> {
+    task_id: Scalar<'a>,
+    task_status: Scalar<'a>,
+    items: Items<'a>,
+    /// The answer is an ApiError (`errorKey`), even with a 2xx status.
+    error_key: bool,
+}
+
+#[derive(Default)]
+enum Items<'a> {
+    #[default]
+    Absent,
+    List(Vec<Entry<'a>>),
+    NotList,
+}
+
+/// One entry of `items`: an object's fields, or not an object at all.
+enum Entry<'a> {
+    Object(RawItem<'a>),
+    NotObject,
+}
+
+#[derive(Default)]
+struct RawItem<'a> {
+    personnel_id: Scalar<'a>,
+    status: Scalar<'a>,
+    email: Scalar<'a>,
+    phone: Scalar<'a>,
+    error_code: Scalar<'a>,
+}
+
+impl<'de> Deserialize<'de> for TaskAnswer<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // `deserialize_any`: serde_json's `deserialize_map` describes a wrong value in its error,
+        // floats included, which links float formatting.
+        deserializer.deserialize_any(Fields::new())
+    }
+}
+
+impl<'de> ReadField<'de> for TaskAnswer<'de> {
+    fn read<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
+        match key {
+            "taskId" => self.task_id = map.next_value()?,
+            "taskStatus" => self.task_status = map.next_value()?,
+            "items" => self.items = map.next_value()?,
+            "errorKey" => self.error_key = map.next_value::<Scalar>()?.text().is_some(),
+            _ => drop(map.next_value::<IgnoredAny>()?),
+        }
+        Ok(())
+    }
+}
+
+impl<'de> ReadField<'de> for RawItem<'de> {
+    fn read<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
+        let slot = match key {
+            "personnelId" => &mut self.personnel_id,
+            "status" => &mut self.status,
+            "email" => &mut self.email,
+            "phone" => &mut self.phone,
+            "errorCode" => &mut self.error_code,
+            _ => return map.next_value::<IgnoredAny>().map(drop),
+        };
+        *slot = map.next_value()?;
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for Items<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ItemsVisitor)
+    }
+}
+
+struct ItemsVisitor;
+
+impl<'de> Visitor<'de> for ItemsVisitor {
+    type Value = Items<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of items")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Items<'de>, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(entry) = seq.next_element()? {
+            entries.push(entry);
+        }
+        Ok(Items::List(entries))
+    }
+    fn visit_unit<E>(self) -> Result<Items<'de>, E> {
+        Ok(Items::Absent)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Items<'de>, A::Error> {
+        ScalarVisitor.visit_map(map).map(|_| Items::NotList)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Items<'de>, E> {
+        Ok(Items::NotList)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Items<'de>, E> {
+        Ok(Items::NotList)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Items<'de>, E> {
+        Ok(Items::NotList)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Items<'de>, E> {
+        Ok(Items::NotList)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Items<'de>, E> {
+        Ok(Items::NotList)
+    }
+}
+
+impl<'de> Deserialize<'de> for Entry<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // Anything but an object is read (and dropped) as a `Scalar`.
+        struct EntryVisitor;
+        impl<'de> Visitor<'de> for EntryVisitor {
+            type Value = Entry<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an item")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Entry<'de>, A::Error> {
+                Fields::new().visit_map(map).map(Entry::Object)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Entry<'de>, A::Error> {
+                ScalarVisitor.visit_seq(seq).map(|_| Entry::NotObject)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Entry<'de>, E> {
+                Ok(Entry::NotObject)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Entry<'de>, E> {
+                Ok(Entry::NotObject)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Entry<'de>, E> {
+                Ok(Entry::NotObject)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Entry<'de>, E> {
+                Ok(Entry::NotObject)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Entry<'de>, E> {
+                Ok(Entry::NotObject)
+            }
+            fn visit_unit<E>(self) -> Result<Entry<'de>, E> {
+                Ok(Entry::NotObject)
+            }
+        }
+        deserializer.deserialize_any(EntryVisitor)
+    }
+}
+
 /// Reads every item it can. One odd item never sinks the answer: an entry without a usable id
 /// or status is left out and named in the anomalies, and an id listed twice keeps the entry that
 /// says most (a delivered email is never replaced by a failure listed after it).
-fn read_items(raw_items: &[Value], value_field: &str) -> (Vec<Item>, Vec<Anomaly>) {
-    let mut items: Vec<Item> = Vec::with_capacity(raw_items.len());
+fn read_items(entries: &[Entry], value_field: &str) -> (Vec<Item>, Vec<Anomaly>) {
+    let mut items: Vec<Item> = Vec::with_capacity(entries.len());
     // Where each read item stood in the answer, to name repeats by their place.
-    let mut source = Vec::with_capacity(raw_items.len());
+    let mut source = Vec::with_capacity(entries.len());
     // Each anomaly at the place of the entry it names, so they come out in answer order.
     let mut anomalies: Vec<Option<Anomaly>> = Vec::new();
     let mut note = |index: usize, anomaly: Anomaly| {
         anomalies.resize(anomalies.len().max(index + 1), None);
         anomalies[index] = Some(anomaly);
     };
-    for (index, raw) in raw_items.iter().enumerate() {
-        let Some(id) = raw.as_object().and_then(|o| json::id(o, "personnelId")) else {
+    for (index, entry) in entries.iter().enumerate() {
+        let raw = match entry {
+            Entry::Object(raw) => raw,
+            Entry::NotObject => {
+                note(index, Anomaly::ItemWithoutId { index });
+                continue;
+            }
+        };
+        let Some(id) = raw.personnel_id.id() else {
             note(index, Anomaly::ItemWithoutId { index });
             continue;
         };
-        let object = raw
-            .as_object()
-            .filter(|o| json::text(o, "status").is_some());
-        let Some(item) = object.map(|o| parse_item(o, id.clone(), value_field)) else {
+        if raw.status.text().is_none() {
             note(index, Anomaly::ItemWithoutStatus { index, id });
             continue;
-        };
-        items.push(item);
+        }
+        items.push(parse_item(raw, id, value_field));
         source.push(index);
     }
     for (second, id) in model::merge_items(&mut items) {
@@ -236,9 +411,15 @@ fn task_status(word: &str) -> TaskStatus {
     }
 }
 
-fn parse_item(object: &Object, id: String, value_field: &str) -> Item {
-    let provider_status = json::text(object, "status").unwrap_or_default();
-    let value = json::text(object, value_field)
+fn parse_item(raw: &RawItem, id: String, value_field: &str) -> Item {
+    let provider_status = raw.status.text().unwrap_or_default();
+    let value = if value_field == "phone" {
+        &raw.phone
+    } else {
+        &raw.email
+    };
+    let value = value
+        .text()
         .map(str::trim)
         .filter(|v| !v.is_empty())
         .map(str::to_string);
@@ -258,7 +439,7 @@ fn parse_item(object: &Object, id: String, value_field: &str) -> Item {
         state,
         provider_status: provider_status.to_string(),
         value_type: None,
-        error_code: json::text(object, "errorCode").map(str::to_string),
+        error_code: raw.error_code.text().map(str::to_string),
         // "15 credits per chargeable contact": an unlocked contact is one Lensmor charged.
         chargeable: provider_status == "unlocked",
     }
@@ -636,6 +817,61 @@ mod tests {
                 Anomaly::ItemWithoutId { index: 7 },
             ]
         );
+    }
+
+    /// The one-pass reader reads what a `Value` would: a repeated key keeps its last value,
+    /// escaped strings are unescaped, `items` may be null or absent but not another type, and
+    /// an answer that is an ApiError or not an object is the error it stands for.
+    #[test]
+    fn task_answers_read_in_one_pass_like_a_value() {
+        let s = email_task(
+            r#"{"taskStatus":"processing","taskId":"1","taskId":"2","items":[
+                {"personnelId":"\u0037","status":"failed","status":"unlocked","email":"a\u0040b.c","x":{"deep":[1,{}]}}],
+                "extra":[{"items":[]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (s.task_id.as_str(), s.provider_status.as_str()),
+            ("2", "processing")
+        );
+        assert_eq!(s.items[0].id, "7");
+        assert_eq!(
+            (s.items[0].state, s.items[0].value.as_deref()),
+            (ItemState::Delivered, Some("a@b.c"))
+        );
+        for items in ["null", "[]"] {
+            let body = format!(r#"{{"taskStatus":"completed","items":{items}}}"#);
+            assert!(email_task(&body).unwrap().items.is_empty(), "{items}");
+        }
+        assert!(email_task(r#"{"taskStatus":"completed"}"#)
+            .unwrap()
+            .items
+            .is_empty());
+        for items in ["{}", "\"x\"", "3", "true"] {
+            let body = format!(r#"{{"taskStatus":"completed","items":{items}}}"#);
+            let error = email_task(&body).unwrap_err();
+            assert!(
+                error.message.contains("no items list"),
+                "{items}: {}",
+                error.message
+            );
+        }
+        let error = email_task(
+            r#"{"errorKey":"TASK_NOT_FOUND","message":"gone","code":404,"traceId":"t-9"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (error.code, error.trace_id.as_deref()),
+            (ErrorCode::NotFound, Some("t-9"))
+        );
+        for (body, said) in [
+            ("[1]", "not an object"),
+            ("{", "not JSON"),
+            ("", "not JSON"),
+        ] {
+            let error = email_task(body).unwrap_err();
+            assert!(error.message.contains(said), "{body}: {}", error.message);
+        }
     }
 
     #[test]

@@ -16,6 +16,29 @@ pub(crate) fn object_body(
     now: Millis,
     what: &str,
 ) -> Result<Object, Error> {
+    checked(response, now, what)?;
+    let object = match json_text::parse(&response.body) {
+        Some(Value::Object(object)) => object,
+        Some(_) => {
+            return Err(unreadable(
+                response,
+                what,
+                "the body is JSON but not an object",
+            ))
+        }
+        None => return Err(unreadable(response, what, "the body is not JSON")),
+    };
+    if is_api_error(&object) {
+        // A 2xx that is an ApiError is an error, not data.
+        let status = api_error_status(&object).unwrap_or(response.status);
+        return Err(api_error(response, now, what, status, Some(&object)));
+    }
+    Ok(object)
+}
+
+/// What a successful answer must pass before any reading: the size bound, no redirect, a 2xx
+/// status (else the error the answer stands for), and nesting no deeper than [`MAX_DEPTH`].
+pub(crate) fn checked(response: &HttpResponse, now: Millis, what: &str) -> Result<(), Error> {
     if response.body.len() > MAX_BODY_BYTES {
         return Err(Error::protocol(format!(
             "{what}: the response is more than the {MAX_BODY_BYTES} bytes accepted."
@@ -35,23 +58,7 @@ pub(crate) fn object_body(
             "the body is nested more than 64 levels deep, which no documented answer is",
         ));
     }
-    let object = match json_text::parse(&response.body) {
-        Some(Value::Object(object)) => object,
-        Some(_) => {
-            return Err(unreadable(
-                response,
-                what,
-                "the body is JSON but not an object",
-            ))
-        }
-        None => return Err(unreadable(response, what, "the body is not JSON")),
-    };
-    if is_api_error(&object) {
-        // A 2xx that is an ApiError is an error, not data.
-        let status = api_error_status(&object).unwrap_or(response.status);
-        return Err(api_error(response, now, what, status, Some(&object)));
-    }
-    Ok(object)
+    Ok(())
 }
 
 /// No documented answer nests deeper than a handful of levels. Reading JSON walks it
