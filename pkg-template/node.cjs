@@ -18,5 +18,7 @@ module.exports = {
   parseTaskResponse: glue.parseTaskResponse,
   creditsPerContact: glue.creditsPerContact,
   providerFacts: glue.providerFacts,
+  proxyStatus: glue.proxyStatus,
+  createdAnswer: glue.createdAnswer,
   UnlockError,
 };

@@ -37,6 +37,27 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    pub const ALL: [ErrorCode; 11] = [
+        ErrorCode::Validation,
+        ErrorCode::Unauthorized,
+        ErrorCode::PaymentRequired,
+        ErrorCode::NotFound,
+        ErrorCode::Conflict,
+        ErrorCode::RateLimited,
+        ErrorCode::Server,
+        ErrorCode::Network,
+        ErrorCode::Timeout,
+        ErrorCode::Aborted,
+        ErrorCode::Protocol,
+    ];
+
+    /// The code named by [`ErrorCode::as_str`]'s word.
+    pub fn parse(word: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL
+            .into_iter()
+            .find(|code| code.as_str() == word)
+    }
+
     /// The code's name as JavaScript callers see it in `error.code`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -69,6 +90,23 @@ impl ErrorCode {
             408 => ErrorCode::Network,
             500..=599 => ErrorCode::Server,
             _ => ErrorCode::Protocol,
+        }
+    }
+
+    /// The HTTP status a proxy (the edge worker) answers with for an error of this code, so
+    /// that the package behind it reads the same kind of failure back ([`ErrorCode::from_status`]):
+    /// the provider-side failures become a bad gateway (502), or a gateway timeout (504).
+    pub fn proxy_status(self) -> u16 {
+        match self {
+            ErrorCode::Validation => 400,
+            ErrorCode::Unauthorized => 401,
+            ErrorCode::PaymentRequired => 402,
+            ErrorCode::NotFound => 404,
+            ErrorCode::Conflict => 409,
+            ErrorCode::RateLimited => 429,
+            ErrorCode::Server | ErrorCode::Network | ErrorCode::Protocol => 502,
+            ErrorCode::Timeout => 504,
+            ErrorCode::Aborted => 500,
         }
     }
 
@@ -219,6 +257,24 @@ mod tests {
         assert_eq!(ErrorCode::from_status(429), ErrorCode::RateLimited);
         assert_eq!(ErrorCode::from_status(503), ErrorCode::Server);
         assert_eq!(ErrorCode::from_status(418), ErrorCode::Protocol);
+    }
+
+    #[test]
+    fn a_proxy_status_reads_back_as_its_code() {
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
+            let read_back = ErrorCode::from_status(code.proxy_status());
+            let expected = match code {
+                // Failures beyond the proxy read back as the provider side failing.
+                ErrorCode::Network
+                | ErrorCode::Protocol
+                | ErrorCode::Timeout
+                | ErrorCode::Aborted => ErrorCode::Server,
+                other => other,
+            };
+            assert_eq!(read_back, expected, "{code:?}");
+        }
+        assert_eq!(ErrorCode::parse("nope"), None);
     }
 
     #[test]

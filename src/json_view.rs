@@ -203,7 +203,7 @@ pub fn selection(kind: crate::kind::TaskKind, s: &Selection) -> Value {
         "eventId": s.event_id,
         "personnelIds": s.personnel_ids,
         "duplicates": s.duplicates,
-        "key": format!("{}\n{}", kind.as_str(), s.fingerprint()),
+        "key": crate::config::unlock_key(kind, s),
     })
 }
 

@@ -21,7 +21,7 @@
 // ALLOWED_ORIGIN, TASKS (Durable Object namespace), DAILY_CREDITS_PER_USER,
 // REQUESTS_PER_MINUTE_PER_USER, UPSTREAM_TIMEOUT_MS, CALLBACK_SECRET, PUBLIC_URL,
 // CALLBACK_INTERVAL_MS; for tests LENSMOR_BASE_URL, SALESFINITY_BASE_URL, POLL_DELAYS_MS.
-import { UnlockClient, UnlockError, checkEnrichInput, checkUnlockInput, creditsPerContact, providerFacts, tokenFor } from "unlock-tasks";
+import { UnlockClient, UnlockError, checkEnrichInput, checkUnlockInput, createdAnswer, creditsPerContact, providerFacts, proxyStatus, tokenFor } from "unlock-tasks";
 
 /** Each provider's settings here; where it is and how its key is sent come from the package. */
 const PROVIDERS = Object.fromEntries(["lensmor", "salesfinity"].map((name) => {
@@ -204,15 +204,6 @@ async function start(kind, body, env, user) {
   return Response.json(createdAnswer(started), { status: 201 });
 }
 
-/** The provider's create answer (`ContactUnlockSubmission`), so the browser's client reads it
- *  as usual, skip reasons included. */
-function createdAnswer(started) {
-  if (started.kind === "salesfinity.email") return { _id: started.taskId, status: started.providerStatus || "pending" };
-  const detail = started.skippedDetail && typeof started.skippedDetail === "object" ? { skipped_detail: started.skippedDetail } : {};
-  const skipped = { skipped_personnel_ids: started.skippedIds, ...detail };
-  if (!started.started) return { status: "success", ...skipped };
-  return { status: "accepted", task_id: started.taskId, job_id: started.taskId, ...skipped };
-}
 
 /** The package's client, with the bounded fetch: no redirects, a time limit, a size limit. */
 function client(env, kind) {
@@ -592,13 +583,20 @@ function errorFields(error) {
   return { code: error.code, status: error.status, message: error.message, errorKey: error.errorKey, traceId: error.traceId, field: error.field };
 }
 
-const STATUS_OF = { validation: 400, unauthorized: 401, payment_required: 402, not_found: 404, conflict: 409, rate_limited: 429, server: 502, network: 502, timeout: 504, protocol: 502 };
+/** The status for an error code, as the package reads it back (an unknown code is a 500). */
+function statusOf(code) {
+  try {
+    return proxyStatus(code);
+  } catch {
+    return 500;
+  }
+}
 
 /** An error in the providers' ApiError shape, so the browser's client reads code and traceId. */
 function errorResponse(error) {
   const fields = error instanceof Error ? errorFields(error) : error;
   // A provider's own status only when it is an error status (a 3xx named in the message is not).
-  const status = fields.status >= 400 && fields.status <= 599 ? fields.status : STATUS_OF[fields.code] ?? 500;
+  const status = fields.status >= 400 && fields.status <= 599 ? fields.status : statusOf(fields.code);
   return apiError(status, fields.errorKey ?? fields.code.toUpperCase(), fields.message, fields.traceId);
 }
 

@@ -4,9 +4,9 @@
 use wasm_bindgen::prelude::*;
 
 use super::client::{read_enrichment, read_selection};
-use super::convert::{text, to_js, to_js_error, to_js_text};
+use super::convert::{self, text, to_js, to_js_error, to_js_text};
 use super::io;
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use crate::json_view;
 use crate::kind::{Provider, TaskKind};
 use crate::providers;
@@ -91,6 +91,37 @@ pub fn provider_facts(
         .ok_or_else(|| {
             let message = "provider must be \"lensmor\" or \"salesfinity\".";
             to_js_error(&Error::validation("provider", message), None)
+        })
+}
+
+/// The provider's own create answer for a `StartedTask` (what a proxy that started the task
+/// answers, so the client behind it reads it as usual).
+#[wasm_bindgen(js_name = createdAnswer, unchecked_return_type = "object")]
+pub fn created_answer(
+    #[wasm_bindgen(unchecked_param_type = "StartedTask")] started: JsValue,
+) -> Result<JsValue, JsValue> {
+    let text = js_sys::JSON::stringify(&started)
+        .ok()
+        .and_then(|text| convert::text(&text.into()))
+        .unwrap_or_default();
+    let view = crate::json_text::parse(&text).unwrap_or_default();
+    providers::created_answer(&view)
+        .map(|answer| to_js(&answer))
+        .map_err(|e| to_js_error(&e, None))
+}
+
+/// The HTTP status a proxy answers with for an `UnlockError` of `code`, so that the package
+/// behind it reads the same kind of failure back (`validation` 400 ... `server` 502).
+#[wasm_bindgen(js_name = proxyStatus)]
+pub fn proxy_status(
+    #[wasm_bindgen(unchecked_param_type = "UnlockErrorCode")] code: JsValue,
+) -> Result<u16, JsValue> {
+    text(&code)
+        .and_then(|c| ErrorCode::parse(&c))
+        .map(ErrorCode::proxy_status)
+        .ok_or_else(|| {
+            let message = "code must be an UnlockError code such as \"validation\".";
+            to_js_error(&Error::validation("code", message), None)
         })
 }
 

@@ -129,6 +129,24 @@ pub(super) fn parse_created(
     })
 }
 
+/// The answer [`parse_created`] reads, for `created`: `accepted` with the task id, or `success`
+/// when nothing was started, with the skipped ids and detail.
+pub(super) fn created_answer(created: &Created) -> Value {
+    let mut answer = json!({ "skipped_personnel_ids": created.skipped_ids });
+    if let Some(detail) = &created.skipped_detail {
+        answer["skipped_detail"] = detail.clone();
+    }
+    match &created.task_id {
+        Some(id) => {
+            answer["status"] = "accepted".into();
+            answer["task_id"] = id.as_str().into();
+            answer["job_id"] = id.as_str().into();
+        }
+        None => answer["status"] = "success".into(),
+    }
+    answer
+}
+
 /// The `skipped_detail` lists and the reason each stands for (OpenAPI 0.25
 /// `ContactUnlockSubmission`).
 const SKIP_LISTS: [(&str, SkipReason); 5] = [

@@ -338,6 +338,31 @@ impl Created {
     }
 }
 
+/// The provider's own create answer for a task a proxy started (the `StartedTask` view JS got,
+/// as JSON), so the client behind the proxy reads it as it would read the provider's. Each
+/// provider's file writes its shape next to its reader.
+pub fn created_answer(started: &Value) -> Result<Value, Error> {
+    let refuse = || Error::validation("started", "started must be a StartedTask object.");
+    let view = started.as_object().ok_or_else(refuse)?;
+    let kind = json::text(view, "kind")
+        .and_then(TaskKind::parse)
+        .ok_or_else(refuse)?;
+    let created = Created {
+        kind,
+        task_id: json::id(view, "taskId"),
+        provider_status: json::text(view, "providerStatus")
+            .unwrap_or_default()
+            .to_string(),
+        skipped_ids: json::id_list(view, "skippedIds"),
+        skipped: Vec::new(),
+        skipped_detail: view.get("skippedDetail").filter(|v| !v.is_null()).cloned(),
+    };
+    Ok(match kind {
+        TaskKind::LensmorEmail | TaskKind::LensmorPhone => lensmor::created_answer(&created),
+        TaskKind::SalesfinityEmail => salesfinity::created_answer(&created),
+    })
+}
+
 pub fn parse_created(
     kind: TaskKind,
     response: &HttpResponse,
@@ -483,5 +508,35 @@ mod tests {
         let err = poll_request(&e, TaskKind::SalesfinityEmail, "1").unwrap_err();
         assert_eq!(err.field.as_deref(), Some("token"));
         assert!(poll_request(&e, TaskKind::LensmorPhone, "1").is_ok());
+    }
+
+    /// A proxy's create answer, written from the `StartedTask` view, reads back as what the
+    /// provider's own answer read as: for both providers, a task started and nothing started.
+    #[test]
+    fn created_answers_written_from_a_view_read_back_the_same() {
+        let answers = [
+            (
+                TaskKind::LensmorEmail,
+                r#"{"status":"accepted","task_id":"5","job_id":"5","skipped_personnel_ids":["7"],"skipped_detail":{"already_unlocked_personnel_ids":["7"]}}"#,
+            ),
+            (
+                TaskKind::LensmorPhone,
+                r#"{"status":"success","skipped_personnel_ids":["8","9"]}"#,
+            ),
+            (
+                TaskKind::SalesfinityEmail,
+                r#"{"_id":"507f1f77bcf86cd799439011","status":"pending"}"#,
+            ),
+        ];
+        for (kind, body) in answers {
+            let created = parse_created(kind, &HttpResponse::new(201, body), 0).unwrap();
+            let view = crate::json_view::started(&created, None, 0, None, false);
+            let answer = created_answer(&view).unwrap();
+            let text = crate::json_text::stringify(&answer);
+            let again = parse_created(kind, &HttpResponse::new(201, &text), 0).unwrap();
+            assert_eq!(again, created, "{body} -> {text}");
+        }
+        assert!(created_answer(&serde_json::json!({ "kind": "x" })).is_err());
+        assert!(created_answer(&serde_json::json!([])).is_err());
     }
 }

@@ -69,6 +69,15 @@ pub(super) fn parse_created(response: &HttpResponse, now: Millis) -> Result<Crea
     })
 }
 
+/// The answer [`parse_created`] reads, for `created`.
+pub(super) fn created_answer(created: &Created) -> Value {
+    let status = match created.provider_status.as_str() {
+        "" => "pending",
+        status => status,
+    };
+    json!({ "_id": created.task_id, "status": status })
+}
+
 /// Reads `200 { _id, status, linkedin_url, enrichment_type, email: { email, type } | null, external_id }`.
 pub(super) fn parse_task(
     task_id: &str,

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as pkg from "../../pkg/node.js";
 
-const { UnlockClient, UnlockError, tokenFor, parseTaskResponse, checkUnlockInput, checkEnrichInput, creditsPerContact, providerFacts } = pkg;
+const { UnlockClient, UnlockError, tokenFor, parseTaskResponse, checkUnlockInput, checkEnrichInput, creditsPerContact, providerFacts, proxyStatus, createdAnswer } = pkg;
 
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 console.log(`hostile.test: FUZZ_SEED=${SEED}`);
@@ -119,6 +119,8 @@ async function hostileCall(r, values) {
     () => checkEnrichInput(v()),
     () => creditsPerContact(v()),
     () => providerFacts(v()),
+    () => proxyStatus(v()),
+    () => createdAnswer(v()),
   ];
   const index = r.int(calls.length);
   if (process.env.FUZZ_TRACE) console.log("call", index);
