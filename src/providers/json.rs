@@ -52,7 +52,7 @@ impl<'de> Deserialize<'de> for Scalar<'de> {
     }
 }
 
-pub(crate) struct ScalarVisitor;
+struct ScalarVisitor;
 
 impl<'de> Visitor<'de> for ScalarVisitor {
     type Value = Scalar<'de>;
@@ -123,32 +123,65 @@ impl<'de, T: ReadField<'de>> Visitor<'de> for Fields<T> {
         }
         Ok(out)
     }
-    // Anything but an object. Each is spelled out: serde's defaults describe the value in the
-    // error, and describing a float links float formatting (14 KB of .wasm).
-    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<T, A::Error> {
-        Err(de::Error::custom(NOT_AN_OBJECT))
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<T, E> {
-        Err(E::custom(NOT_AN_OBJECT))
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<T, E> {
-        Err(E::custom(NOT_AN_OBJECT))
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<T, E> {
-        Err(E::custom(NOT_AN_OBJECT))
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<T, E> {
-        Err(E::custom(NOT_AN_OBJECT))
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<T, E> {
-        Err(E::custom(NOT_AN_OBJECT))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<T, E> {
-        Err(E::custom(NOT_AN_OBJECT))
+}
+
+/// A value where an object read into `T` (or a list of such values) is expected; anything
+/// else is kept as the [`Scalar`] it is, for the reader to call odd.
+pub(crate) enum Shaped<'a, T> {
+    Object(T),
+    List(Vec<Shaped<'a, T>>),
+    Scalar(Scalar<'a>),
+}
+
+impl<'de, T: ReadField<'de>> Deserialize<'de> for Shaped<'de, T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // `deserialize_any` with every visit method spelled out: serde's defaults (and
+        // serde_json's `deserialize_map`) describe a wrong value in their error, and describing
+        // a float links float formatting (14 KB of .wasm).
+        deserializer.deserialize_any(ShapedVisitor(PhantomData))
     }
 }
 
-const NOT_AN_OBJECT: &str = "not an object";
+struct ShapedVisitor<T>(PhantomData<T>);
+
+impl<'de, T: ReadField<'de>> Visitor<'de> for ShapedVisitor<T> {
+    type Value = Shaped<'de, T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        Fields::new().visit_map(map).map(Shaped::Object)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut list = Vec::new();
+        while let Some(entry) = seq.next_element()? {
+            list.push(entry);
+        }
+        Ok(Shaped::List(list))
+    }
+    fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Self::Value, E> {
+        ScalarVisitor.visit_borrowed_str(text).map(Shaped::Scalar)
+    }
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+        ScalarVisitor.visit_str(text).map(Shaped::Scalar)
+    }
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Self::Value, E> {
+        ScalarVisitor.visit_u64(n).map(Shaped::Scalar)
+    }
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Self::Value, E> {
+        ScalarVisitor.visit_i64(n).map(Shaped::Scalar)
+    }
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Self::Value, E> {
+        ScalarVisitor.visit_f64(n).map(Shaped::Scalar)
+    }
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Self::Value, E> {
+        ScalarVisitor.visit_bool(b).map(Shaped::Scalar)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        ScalarVisitor.visit_unit().map(Shaped::Scalar)
+    }
+}
 
 /// A string field. Empty strings count as absent.
 pub(crate) fn text<'a>(obj: &'a Object, name: &str) -> Option<&'a str> {

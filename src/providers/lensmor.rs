@@ -5,11 +5,9 @@
 
 use serde_json::{json, Value};
 
-use std::fmt;
+use serde::de::{IgnoredAny, MapAccess};
 
-use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-
-use super::json::{self, Fields, Object, ReadField, Scalar, ScalarVisitor};
+use super::json::{self, Object, ReadField, Scalar, Shaped};
 use super::response::{checked, object_body};
 use super::{
     path_segment, query_string, Balance, Created, Endpoint, ProviderFacts, SkipReason, Skipped,
@@ -197,8 +195,8 @@ pub(super) fn parse_task(
     let route = route(kind).ok_or_else(|| Error::protocol("not a Lensmor task"))?;
     let what = format!("Polling Lensmor {} task {task_id}", route.noun);
     checked(response, now, &what)?;
-    let answer = match serde_json::from_str::<TaskAnswer>(&response.body) {
-        Ok(answer) if !answer.error_key => answer,
+    let answer = match serde_json::from_str::<Shaped<TaskAnswer>>(&response.body) {
+        Ok(Shaped::Object(answer)) if !answer.error_key => answer,
         _ => {
             return Err(object_body(response, now, &what).err().unwrap_or_else(|| {
                 Error::protocol(format!("{what}: the answer could not be read."))
@@ -213,9 +211,9 @@ pub(super) fn parse_task(
         .text()
         .ok_or_else(|| missing("taskStatus"))?;
     let entries = match answer.items {
-        Items::List(entries) => entries,
-        Items::Absent => Vec::new(),
-        Items::NotList => return Err(missing("items list")),
+        Some(Shaped::List(entries)) => entries,
+        None | Some(Shaped::Scalar(Scalar::Absent)) => Vec::new(),
+        Some(_) => return Err(missing("items list")),
     };
     let (items, anomalies) = read_items(&entries, route.value_field);
     Ok(Snapshot {
@@ -235,23 +233,10 @@ pub(super) fn parse_task(
 struct TaskAnswer<'a> {
     task_id: Scalar<'a>,
     task_status: Scalar<'a>,
-    items: Items<'a>,
+    /// A list of items, or null when absent; anything else is no items list.
+    items: Option<Shaped<'a, RawItem<'a>>>,
     /// The answer is an ApiError (`errorKey`), even with a 2xx status.
     error_key: bool,
-}
-
-#[derive(Default)]
-enum Items<'a> {
-    #[default]
-    Absent,
-    List(Vec<Entry<'a>>),
-    NotList,
-}
-
-/// One entry of `items`: an object's fields, or not an object at all.
-enum Entry<'a> {
-    Object(RawItem<'a>),
-    NotObject,
 }
 
 #[derive(Default)]
@@ -263,20 +248,12 @@ struct RawItem<'a> {
     error_code: Scalar<'a>,
 }
 
-impl<'de> Deserialize<'de> for TaskAnswer<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        // `deserialize_any`: serde_json's `deserialize_map` describes a wrong value in its error,
-        // floats included, which links float formatting.
-        deserializer.deserialize_any(Fields::new())
-    }
-}
-
 impl<'de> ReadField<'de> for TaskAnswer<'de> {
     fn read<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
         match key {
             "taskId" => self.task_id = map.next_value()?,
             "taskStatus" => self.task_status = map.next_value()?,
-            "items" => self.items = map.next_value()?,
+            "items" => self.items = Some(map.next_value()?),
             "errorKey" => self.error_key = map.next_value::<Scalar>()?.text().is_some(),
             _ => drop(map.next_value::<IgnoredAny>()?),
         }
@@ -299,92 +276,10 @@ impl<'de> ReadField<'de> for RawItem<'de> {
     }
 }
 
-impl<'de> Deserialize<'de> for Items<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ItemsVisitor)
-    }
-}
-
-struct ItemsVisitor;
-
-impl<'de> Visitor<'de> for ItemsVisitor {
-    type Value = Items<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a list of items")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Items<'de>, A::Error> {
-        let mut entries = Vec::new();
-        while let Some(entry) = seq.next_element()? {
-            entries.push(entry);
-        }
-        Ok(Items::List(entries))
-    }
-    fn visit_unit<E>(self) -> Result<Items<'de>, E> {
-        Ok(Items::Absent)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Items<'de>, A::Error> {
-        ScalarVisitor.visit_map(map).map(|_| Items::NotList)
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Items<'de>, E> {
-        Ok(Items::NotList)
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Items<'de>, E> {
-        Ok(Items::NotList)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Items<'de>, E> {
-        Ok(Items::NotList)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Items<'de>, E> {
-        Ok(Items::NotList)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Items<'de>, E> {
-        Ok(Items::NotList)
-    }
-}
-
-impl<'de> Deserialize<'de> for Entry<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        // Anything but an object is read (and dropped) as a `Scalar`.
-        struct EntryVisitor;
-        impl<'de> Visitor<'de> for EntryVisitor {
-            type Value = Entry<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an item")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Entry<'de>, A::Error> {
-                Fields::new().visit_map(map).map(Entry::Object)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Entry<'de>, A::Error> {
-                ScalarVisitor.visit_seq(seq).map(|_| Entry::NotObject)
-            }
-            fn visit_str<E>(self, _: &str) -> Result<Entry<'de>, E> {
-                Ok(Entry::NotObject)
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Entry<'de>, E> {
-                Ok(Entry::NotObject)
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Entry<'de>, E> {
-                Ok(Entry::NotObject)
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Entry<'de>, E> {
-                Ok(Entry::NotObject)
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Entry<'de>, E> {
-                Ok(Entry::NotObject)
-            }
-            fn visit_unit<E>(self) -> Result<Entry<'de>, E> {
-                Ok(Entry::NotObject)
-            }
-        }
-        deserializer.deserialize_any(EntryVisitor)
-    }
-}
-
 /// Reads every item it can. One odd item never sinks the answer: an entry without a usable id
 /// or status is left out and named in the anomalies, and an id listed twice keeps the entry that
 /// says most (a delivered email is never replaced by a failure listed after it).
-fn read_items(entries: &[Entry], value_field: &str) -> (Vec<Item>, Vec<Anomaly>) {
+fn read_items(entries: &[Shaped<RawItem>], value_field: &str) -> (Vec<Item>, Vec<Anomaly>) {
     let mut items: Vec<Item> = Vec::with_capacity(entries.len());
     // Where each read item stood in the answer, to name repeats by their place.
     let mut source = Vec::with_capacity(entries.len());
@@ -395,12 +290,9 @@ fn read_items(entries: &[Entry], value_field: &str) -> (Vec<Item>, Vec<Anomaly>)
         anomalies[index] = Some(anomaly);
     };
     for (index, entry) in entries.iter().enumerate() {
-        let raw = match entry {
-            Entry::Object(raw) => raw,
-            Entry::NotObject => {
-                note(index, Anomaly::ItemWithoutId { index });
-                continue;
-            }
+        let Shaped::Object(raw) = entry else {
+            note(index, Anomaly::ItemWithoutId { index });
+            continue;
         };
         let Some(id) = raw.personnel_id.id() else {
             note(index, Anomaly::ItemWithoutId { index });
