@@ -90,8 +90,12 @@ impl Selection {
 
     /// Identifies the selection regardless of order, to find a task already running for it.
     pub fn fingerprint(&self) -> String {
-        let mut ids: Vec<&str> = self.personnel_ids.iter().map(String::as_str).collect();
-        ids.sort_unstable();
+        // The ids in sorted order, through the crate's one sort (see `order`).
+        let keys: Vec<&str> = self.personnel_ids.iter().map(String::as_str).collect();
+        let ids: Vec<&str> = crate::order::sorted_positions(&keys)
+            .into_iter()
+            .map(|position| keys[position])
+            .collect();
         format!("{}\n{}", self.event_id, ids.join("\n"))
     }
 }
