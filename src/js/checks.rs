@@ -3,8 +3,8 @@
 
 use wasm_bindgen::prelude::*;
 
-use super::client::{read_enrichment, read_selection};
 use super::convert::{self, text, to_js, to_js_error, to_js_text};
+use super::inputs::{read_enrichment, read_selection};
 use super::io;
 use crate::error::{Error, ErrorCode};
 use crate::json_view;

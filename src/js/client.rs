@@ -7,185 +7,29 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use serde_json::Value;
-
 use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 use web_sys::AbortSignal;
 
-use super::convert::{self, get, to_js, to_js_error, to_js_error_from, to_js_text};
+use super::convert::{self, get, to_js_error, to_js_error_from, to_js_text};
+use super::headers::ExtraHeaders;
 use super::hooks::{call_signal, Hooks};
+use super::inputs::{read_contact_query, read_enrichment, read_selection};
 use super::io;
-use super::registry::Registry;
+use super::shared::{text_of, Reader, Shared};
 use super::watch::{Host, Waiter, Watch};
 use crate::budget::RateBudget;
 use crate::config::{self, task_key, ClientConfig, ClientOptions};
-use crate::contacts::ContactQuery;
 use crate::error::Error;
 use crate::http::{HttpRequest, HttpResponse};
-use crate::json_text;
 use crate::json_view;
 use crate::kind::TaskKind;
 use crate::options;
-use crate::poller::{Poller, Step};
+use crate::poller::Poller;
 use crate::providers;
 use crate::token::ResumeToken;
-use crate::validate::{Enrichment, Selection};
-
-/// Reads a safe read's answer into the view the caller gets.
-/// Reads a safe read's answer into the JSON text of the view the caller gets (with the
-/// answer's request id).
-type Reader = Box<dyn Fn(&HttpResponse, u64) -> Result<String, Error>>;
-
-/// A `Value` view with the answer's request id, as text: what most readers return.
-fn text_of(view: Value, response: &HttpResponse) -> String {
-    json_text::stringify(&json_view::with_request_id(view, response.request_id()))
-}
-
-/// State shared by a client and the tasks it runs.
-pub(crate) struct Shared {
-    /// The settings, checked by the core ([`ClientConfig`]).
-    config: ClientConfig,
-    transport: io::Transport,
-    /// Headers added to every request: a fixed list, or a function called before each one.
-    headers: ExtraHeaders,
-    hooks: Hooks,
-    budget: RefCell<RateBudget>,
-    /// Creates in flight or tasks running, by selection: a second start returns the first.
-    running: RefCell<Registry<Promise>>,
-    /// Which selection a running task was started for, to forget it once finished.
-    selection_of: RefCell<Registry<String>>,
-    watches: RefCell<Registry<Rc<Watch>>>,
-}
-
-impl Shared {
-    /// The same, where `in_flight` says whether `signal` may also abort the request once sent.
-    /// A create's may not: its outcome must be known, or a retry could pay twice.
-    async fn send(
-        &self,
-        request: &HttpRequest,
-        signal: Option<&AbortSignal>,
-        in_flight: bool,
-    ) -> Result<HttpResponse, Error> {
-        let ticket = loop {
-            let now = io::now();
-            let acquired = self.budget.borrow_mut().try_acquire(now);
-            match acquired {
-                Ok(ticket) => break ticket,
-                Err(at) => {
-                    self.hooks.wait("rate-budget", now, at, None);
-                    io::sleep_until(at, signal).await?
-                }
-            }
-        };
-        let extra = self.headers.resolve().await?;
-        self.hooks.request(request);
-        let started = io::now();
-        let outcome = io::send(
-            request,
-            &extra,
-            signal.filter(|_| in_flight),
-            &self.transport,
-        )
-        .await;
-        let now = io::now();
-        self.hooks
-            .response(request, now.saturating_sub(started), &outcome);
-        let mut budget = self.budget.borrow_mut();
-        budget.settle(ticket, now);
-        if let Ok(response) = &outcome {
-            budget.observe(now, response);
-        }
-        outcome
-    }
-
-    /// A safe read (nothing is charged or changed): transient failures are retried after a
-    /// backoff, up to `maxRetries` times. Returns the view text `parse` wrote.
-    async fn read(
-        &self,
-        request: Result<HttpRequest, Error>,
-        signal: Option<&AbortSignal>,
-        parse: &Reader,
-    ) -> Result<String, Error> {
-        let request = request?;
-        let mut retry = 0;
-        loop {
-            let outcome = self
-                .request(&request, signal)
-                .await
-                .and_then(|response| parse(&response, io::now()));
-            let error = match outcome {
-                Ok(read) => return Ok(read),
-                Err(error) => error,
-            };
-            let Some(delay) = self.config.retry.delay(retry, &error) else {
-                return Err(error);
-            };
-            let now = io::now();
-            self.hooks
-                .wait("retry", now, now.saturating_add(delay), Some(&error));
-            io::sleep_until(now.saturating_add(delay), signal).await?;
-            retry += 1;
-        }
-    }
-
-    /// Sends a create and reads its answer. A create whose outcome is unknown (the request may
-    /// have reached the provider) is never retried here: a blind retry can charge twice.
-    async fn create(
-        &self,
-        kind: TaskKind,
-        request: HttpRequest,
-        selection: Option<&Selection>,
-        signal: Option<&AbortSignal>,
-    ) -> Result<(JsValue, Option<String>), Error> {
-        let sent = self.send(&request, signal, false).await;
-        let request_id = sent
-            .as_ref()
-            .ok()
-            .and_then(|r| r.request_id().map(str::to_string));
-        let created_at = io::now();
-        let created = providers::read_created(kind, sent, created_at)?;
-        let token = created.first_token(&self.config.polling.schedule, created_at)?;
-        let view = json_view::with_request_id(
-            json_view::started(&created, token.as_deref(), created_at, selection, false),
-            request_id.as_deref(),
-        );
-        let task_key = created.task_id.as_ref().map(|id| task_key(kind, id));
-        Ok((to_js(&view), task_key))
-    }
-}
-
-impl Host for Shared {
-    /// Sends a request once the client's budget allows, and learns from the answer. `signal`
-    /// aborts the wait for the budget and the request in flight.
-    async fn request(
-        &self,
-        request: &HttpRequest,
-        signal: Option<&AbortSignal>,
-    ) -> Result<HttpResponse, Error> {
-        self.send(request, signal, true).await
-    }
-
-    /// A task reached its end: a new start of the same selection creates a new task.
-    fn forget_task(&self, task_key: &str) {
-        if let Some(selection) = self.selection_of.borrow_mut().remove(task_key) {
-            self.running.borrow_mut().remove(&selection);
-        }
-    }
-
-    /// A poll loop ended. Only that loop is unregistered: a newer one may run under its key.
-    fn end_watch(&self, watch: &Rc<Watch>) {
-        let mut watches = self.watches.borrow_mut();
-        if watches
-            .get(&watch.key)
-            .is_some_and(|w| Rc::ptr_eq(w, watch))
-        {
-            watches.remove(&watch.key);
-        }
-    }
-}
+use crate::validate::Selection;
 
 fn reject(error: &Error) -> Promise {
     Promise::reject(&to_js_error(error, None))
@@ -605,91 +449,6 @@ impl UnlockClient {
     }
 }
 
-impl Shared {
-    /// One `pollOnce` step: the core says whether to send and where the step ends
-    /// ([`Poller::begin_step`], [`Poller::step_outcome`]); this only does the I/O.
-    async fn poll_once(
-        &self,
-        token: &str,
-        signal: Option<&AbortSignal>,
-    ) -> Result<JsValue, JsValue> {
-        let fail = |error: Error, token: Option<&str>| to_js_error_from(&error, token, signal);
-        let token = ResumeToken::decode(token).map_err(|e| fail(e, None))?;
-        let now = io::now();
-        let polling = self.config.shared_polling();
-        let mut poller = Poller::resume(self.config.endpoint.clone(), polling, token, now)
-            .map_err(|e| fail(e, None))?;
-        let mut request_id = None;
-        if let Some(request) = poller.begin_step(now) {
-            match self.request(&request, signal).await {
-                Ok(response) => {
-                    request_id = response.request_id().map(str::to_string);
-                    poller.on_response(io::now(), &response)
-                }
-                Err(error) => poller.on_failure(io::now(), error),
-            }
-        }
-        let encoded = poller.token().encode();
-        let outcome = poller.step_outcome();
-        let (result, next_poll_at) = match &outcome {
-            Step::Done(result) => {
-                self.forget_task(&task_key(result.snapshot.kind, poller.task_id()));
-                (Some(result), None)
-            }
-            Step::NextAt(at) => (None, Some(*at)),
-            Step::Failed(error) => return Err(fail(error.clone(), Some(&encoded))),
-        };
-        let step = json_view::PollStepView {
-            snapshot: poller.snapshot().map(|snapshot| json_view::TaskView {
-                snapshot,
-                summary: None,
-                request_id: request_id.as_deref(),
-            }),
-            result: result.map(|result| json_view::TaskView {
-                snapshot: &result.snapshot,
-                summary: Some(&result.summary),
-                request_id: None,
-            }),
-            next_poll_at,
-            token: &encoded,
-        };
-        Ok(to_js_text(&step.text()))
-    }
-}
-
-/// The `headers` option: sent with every request, for a proxy that wants to know who calls
-/// (a session token). A function is called before each request, and may return a promise, so a
-/// token can be refreshed.
-pub(crate) enum ExtraHeaders {
-    Fixed(Vec<(String, String)>),
-    Computed(js_sys::Function),
-}
-
-impl ExtraHeaders {
-    fn read(value: &JsValue) -> Result<ExtraHeaders, Error> {
-        if let Some(function) = value.dyn_ref::<js_sys::Function>() {
-            return Ok(ExtraHeaders::Computed(function.clone()));
-        }
-        if value.is_undefined() || value.is_null() {
-            return Ok(ExtraHeaders::Fixed(Vec::new()));
-        }
-        convert::string_map(value, "headers").map(ExtraHeaders::Fixed)
-    }
-
-    async fn resolve(&self) -> Result<Vec<(String, String)>, Error> {
-        let function = match self {
-            ExtraHeaders::Fixed(list) => return Ok(list.clone()),
-            ExtraHeaders::Computed(function) => function,
-        };
-        let failed = |_| Error::validation("headers", "The headers function threw or rejected.");
-        let value = function.call0(&JsValue::UNDEFINED).map_err(failed)?;
-        let value = JsFuture::from(Promise::resolve(&value))
-            .await
-            .map_err(failed)?;
-        convert::string_map(&value, "headers")
-    }
-}
-
 /// A running start handed to a second caller: the same task, marked `reused`.
 fn reused(running: Promise) -> Promise {
     future_to_promise(async move {
@@ -698,41 +457,4 @@ fn reused(running: Promise) -> Promise {
         Reflect::set(&copy, &"reused".into(), &true.into())?;
         Ok(copy.into())
     })
-}
-
-pub(crate) fn read_selection(input: &JsValue, max_batch: usize) -> Result<Selection, Error> {
-    let input = convert::options(input, options::UNLOCK_INPUT, "input")?;
-    let event_id = convert::opt_string(&input, "eventId")?.unwrap_or_default();
-    let ids = convert::id_list(&input, "personnelIds")?;
-    Selection::new(&event_id, &ids, max_batch)
-}
-
-fn read_contact_query(query: &JsValue) -> Result<ContactQuery, Error> {
-    let query = convert::options(query, options::CONTACT_QUERY, "query")?;
-    let event_id = convert::opt_string(&query, "eventId")?.unwrap_or_default();
-    let filters = [
-        convert::opt_string(&query, "exhibitorId")?,
-        convert::opt_string(&query, "department")?,
-        convert::opt_string(&query, "level")?,
-        convert::opt_string(&query, "searchQuery")?,
-    ];
-    ContactQuery::new(
-        &event_id,
-        convert::opt_number(&query, "page", "page")?,
-        convert::opt_number(&query, "pageSize", "pageSize")?,
-        filters,
-        convert::opt_string(&query, "sourceType")?,
-    )
-}
-
-pub(crate) fn read_enrichment(input: &JsValue) -> Result<Enrichment, Error> {
-    let input = convert::options(input, options::ENRICH_INPUT, "input")?;
-    let url = convert::opt_string(&input, "linkedinUrl")?.unwrap_or_default();
-    let email_type = convert::opt_string(&input, "type")?.unwrap_or_default();
-    Enrichment::new(
-        &url,
-        &email_type,
-        convert::opt_string(&input, "callbackUrl")?.as_deref(),
-        convert::opt_string(&input, "externalId")?.as_deref(),
-    )
 }

@@ -1,6 +1,10 @@
 //! The `#[wasm_bindgen]` facade (wasm32 only): JS types in, core calls, JS types out.
 //!
-//! - `client`: the `UnlockClient` class;
+//! - `client`: the `UnlockClient` class, its methods short: read the input, call the core
+//!   through `shared`, give back the view;
+//! - `shared`: what a client and its tasks share (settings, budget, starts, loops) and send;
+//! - `inputs`: start, precheck and contact inputs read into the core's types;
+//! - `headers`: the `headers` option;
 //! - `checks`: input checks and tokens for servers, without a client;
 //! - `watch`: one poll loop per task shared by all its waiters;
 //! - `io`: `fetch`, timers and the clock;
@@ -12,9 +16,12 @@ mod checks;
 mod client;
 pub use client::UnlockClient;
 mod convert;
+mod headers;
 mod hooks;
+mod inputs;
 mod io;
 mod registry;
+mod shared;
 mod watch;
 
 use wasm_bindgen::prelude::*;

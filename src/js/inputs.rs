@@ -1,0 +1,48 @@
+//! The inputs of the start, precheck and contact methods, read from JS into the core's checked
+//! types (the checks themselves are the core's: [`Selection::new`], [`Enrichment::new`],
+//! [`ContactQuery::new`]).
+
+use wasm_bindgen::prelude::*;
+
+use super::convert;
+use crate::contacts::ContactQuery;
+use crate::error::Error;
+use crate::options;
+use crate::validate::{Enrichment, Selection};
+
+pub(crate) fn read_selection(input: &JsValue, max_batch: usize) -> Result<Selection, Error> {
+    let input = convert::options(input, options::UNLOCK_INPUT, "input")?;
+    let event_id = convert::opt_string(&input, "eventId")?.unwrap_or_default();
+    let ids = convert::id_list(&input, "personnelIds")?;
+    Selection::new(&event_id, &ids, max_batch)
+}
+
+pub(crate) fn read_contact_query(query: &JsValue) -> Result<ContactQuery, Error> {
+    let query = convert::options(query, options::CONTACT_QUERY, "query")?;
+    let event_id = convert::opt_string(&query, "eventId")?.unwrap_or_default();
+    let filters = [
+        convert::opt_string(&query, "exhibitorId")?,
+        convert::opt_string(&query, "department")?,
+        convert::opt_string(&query, "level")?,
+        convert::opt_string(&query, "searchQuery")?,
+    ];
+    ContactQuery::new(
+        &event_id,
+        convert::opt_number(&query, "page", "page")?,
+        convert::opt_number(&query, "pageSize", "pageSize")?,
+        filters,
+        convert::opt_string(&query, "sourceType")?,
+    )
+}
+
+pub(crate) fn read_enrichment(input: &JsValue) -> Result<Enrichment, Error> {
+    let input = convert::options(input, options::ENRICH_INPUT, "input")?;
+    let url = convert::opt_string(&input, "linkedinUrl")?.unwrap_or_default();
+    let email_type = convert::opt_string(&input, "type")?.unwrap_or_default();
+    Enrichment::new(
+        &url,
+        &email_type,
+        convert::opt_string(&input, "callbackUrl")?.as_deref(),
+        convert::opt_string(&input, "externalId")?.as_deref(),
+    )
+}

@@ -1,0 +1,233 @@
+//! What a client and the tasks it runs share: the settings, the transport, one request budget,
+//! the starts in flight and the poll loops. Every request goes through [`Shared::send`].
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::Promise;
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+use web_sys::AbortSignal;
+
+use super::convert::{to_js, to_js_error_from, to_js_text};
+use super::headers::ExtraHeaders;
+use super::hooks::Hooks;
+use super::io;
+use super::registry::Registry;
+use super::watch::{Host, Watch};
+use crate::budget::RateBudget;
+use crate::config::{task_key, ClientConfig};
+use crate::error::Error;
+use crate::http::{HttpRequest, HttpResponse};
+use crate::json_text;
+use crate::json_view;
+use crate::kind::TaskKind;
+use crate::poller::{Poller, Step};
+use crate::providers;
+use crate::token::ResumeToken;
+use crate::validate::Selection;
+
+/// Reads a safe read's answer into the JSON text of the view the caller gets (with the
+/// answer's request id).
+pub(crate) type Reader = Box<dyn Fn(&HttpResponse, u64) -> Result<String, Error>>;
+
+/// A `Value` view with the answer's request id, as text: what most readers return.
+pub(crate) fn text_of(view: Value, response: &HttpResponse) -> String {
+    json_text::stringify(&json_view::with_request_id(view, response.request_id()))
+}
+
+/// State shared by a client and the tasks it runs.
+pub(crate) struct Shared {
+    /// The settings, checked by the core ([`ClientConfig`]).
+    pub(crate) config: ClientConfig,
+    pub(crate) transport: io::Transport,
+    /// Headers added to every request: a fixed list, or a function called before each one.
+    pub(crate) headers: ExtraHeaders,
+    pub(crate) hooks: Hooks,
+    pub(crate) budget: RefCell<RateBudget>,
+    /// Creates in flight or tasks running, by selection: a second start returns the first.
+    pub(crate) running: RefCell<Registry<Promise>>,
+    /// Which selection a running task was started for, to forget it once finished.
+    pub(crate) selection_of: RefCell<Registry<String>>,
+    pub(crate) watches: RefCell<Registry<Rc<Watch>>>,
+}
+
+impl Shared {
+    /// Sends a request once the client's budget allows, and learns from the answer. `signal`
+    /// aborts the wait for the budget, and the request in flight when `in_flight` says so. A
+    /// create's may not: its outcome must be known, or a retry could pay twice.
+    async fn send(
+        &self,
+        request: &HttpRequest,
+        signal: Option<&AbortSignal>,
+        in_flight: bool,
+    ) -> Result<HttpResponse, Error> {
+        let ticket = loop {
+            let now = io::now();
+            let acquired = self.budget.borrow_mut().try_acquire(now);
+            match acquired {
+                Ok(ticket) => break ticket,
+                Err(at) => {
+                    self.hooks.wait("rate-budget", now, at, None);
+                    io::sleep_until(at, signal).await?
+                }
+            }
+        };
+        let extra = self.headers.resolve().await?;
+        self.hooks.request(request);
+        let started = io::now();
+        let outcome = io::send(
+            request,
+            &extra,
+            signal.filter(|_| in_flight),
+            &self.transport,
+        )
+        .await;
+        let now = io::now();
+        self.hooks
+            .response(request, now.saturating_sub(started), &outcome);
+        let mut budget = self.budget.borrow_mut();
+        budget.settle(ticket, now);
+        if let Ok(response) = &outcome {
+            budget.observe(now, response);
+        }
+        outcome
+    }
+
+    /// A safe read (nothing is charged or changed): transient failures are retried after a
+    /// backoff, up to `maxRetries` times. Returns the view text `parse` wrote.
+    pub(crate) async fn read(
+        &self,
+        request: Result<HttpRequest, Error>,
+        signal: Option<&AbortSignal>,
+        parse: &Reader,
+    ) -> Result<String, Error> {
+        let request = request?;
+        let mut retry = 0;
+        loop {
+            let outcome = self
+                .request(&request, signal)
+                .await
+                .and_then(|response| parse(&response, io::now()));
+            let error = match outcome {
+                Ok(read) => return Ok(read),
+                Err(error) => error,
+            };
+            let Some(delay) = self.config.retry.delay(retry, &error) else {
+                return Err(error);
+            };
+            let now = io::now();
+            self.hooks
+                .wait("retry", now, now.saturating_add(delay), Some(&error));
+            io::sleep_until(now.saturating_add(delay), signal).await?;
+            retry += 1;
+        }
+    }
+
+    /// Sends a create and reads its answer. A create whose outcome is unknown (the request may
+    /// have reached the provider) is never retried here: a blind retry can charge twice.
+    pub(crate) async fn create(
+        &self,
+        kind: TaskKind,
+        request: HttpRequest,
+        selection: Option<&Selection>,
+        signal: Option<&AbortSignal>,
+    ) -> Result<(JsValue, Option<String>), Error> {
+        let sent = self.send(&request, signal, false).await;
+        let request_id = sent
+            .as_ref()
+            .ok()
+            .and_then(|r| r.request_id().map(str::to_string));
+        let created_at = io::now();
+        let created = providers::read_created(kind, sent, created_at)?;
+        let token = created.first_token(&self.config.polling.schedule, created_at)?;
+        let view = json_view::with_request_id(
+            json_view::started(&created, token.as_deref(), created_at, selection, false),
+            request_id.as_deref(),
+        );
+        let task_key = created.task_id.as_ref().map(|id| task_key(kind, id));
+        Ok((to_js(&view), task_key))
+    }
+}
+
+impl Host for Shared {
+    /// Sends a request once the client's budget allows, and learns from the answer. `signal`
+    /// aborts the wait for the budget and the request in flight.
+    async fn request(
+        &self,
+        request: &HttpRequest,
+        signal: Option<&AbortSignal>,
+    ) -> Result<HttpResponse, Error> {
+        self.send(request, signal, true).await
+    }
+
+    /// A task reached its end: a new start of the same selection creates a new task.
+    fn forget_task(&self, task_key: &str) {
+        if let Some(selection) = self.selection_of.borrow_mut().remove(task_key) {
+            self.running.borrow_mut().remove(&selection);
+        }
+    }
+
+    /// A poll loop ended. Only that loop is unregistered: a newer one may run under its key.
+    fn end_watch(&self, watch: &Rc<Watch>) {
+        let mut watches = self.watches.borrow_mut();
+        if watches
+            .get(&watch.key)
+            .is_some_and(|w| Rc::ptr_eq(w, watch))
+        {
+            watches.remove(&watch.key);
+        }
+    }
+}
+
+impl Shared {
+    /// One `pollOnce` step: the core says whether to send and where the step ends
+    /// ([`Poller::begin_step`], [`Poller::step_outcome`]); this only does the I/O.
+    pub(crate) async fn poll_once(
+        &self,
+        token: &str,
+        signal: Option<&AbortSignal>,
+    ) -> Result<JsValue, JsValue> {
+        let fail = |error: Error, token: Option<&str>| to_js_error_from(&error, token, signal);
+        let token = ResumeToken::decode(token).map_err(|e| fail(e, None))?;
+        let now = io::now();
+        let polling = self.config.shared_polling();
+        let mut poller = Poller::resume(self.config.endpoint.clone(), polling, token, now)
+            .map_err(|e| fail(e, None))?;
+        let mut request_id = None;
+        if let Some(request) = poller.begin_step(now) {
+            match self.request(&request, signal).await {
+                Ok(response) => {
+                    request_id = response.request_id().map(str::to_string);
+                    poller.on_response(io::now(), &response)
+                }
+                Err(error) => poller.on_failure(io::now(), error),
+            }
+        }
+        let encoded = poller.token().encode();
+        let outcome = poller.step_outcome();
+        let (result, next_poll_at) = match &outcome {
+            Step::Done(result) => {
+                self.forget_task(&task_key(result.snapshot.kind, poller.task_id()));
+                (Some(result), None)
+            }
+            Step::NextAt(at) => (None, Some(*at)),
+            Step::Failed(error) => return Err(fail(error.clone(), Some(&encoded))),
+        };
+        let step = json_view::PollStepView {
+            snapshot: poller.snapshot().map(|snapshot| json_view::TaskView {
+                snapshot,
+                summary: None,
+                request_id: request_id.as_deref(),
+            }),
+            result: result.map(|result| json_view::TaskView {
+                snapshot: &result.snapshot,
+                summary: Some(&result.summary),
+                request_id: None,
+            }),
+            next_poll_at,
+            token: &encoded,
+        };
+        Ok(to_js_text(&step.text()))
+    }
+}
