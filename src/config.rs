@@ -93,14 +93,10 @@ impl ClientConfig {
                 .max_failures
                 .map_or(DEFAULT_MAX_FAILURES, |n| n as u32),
         )?;
-        let max_batch = options.max_batch.map_or(DEFAULT_MAX_BATCH, |n| n as usize);
-        if max_batch == 0 {
-            return Err(Error::validation("maxBatch", "maxBatch must be 1 or more."));
-        }
         Ok(ClientConfig {
             endpoint,
             polling,
-            max_batch,
+            max_batch: max_batch(options.max_batch)?,
             request_timeout_ms: options
                 .request_timeout_ms
                 .map_or(DEFAULT_REQUEST_TIMEOUT_MS, |n| {
@@ -138,6 +134,16 @@ impl ClientConfig {
             max_wait_ms: None,
             ..self.polling.clone()
         }
+    }
+}
+
+/// The most contacts one start may carry (`maxBatch`, of a client or of `checkUnlockInput`):
+/// the provider's 100 unless the caller says otherwise, never 0.
+pub fn max_batch(given: Option<f64>) -> Result<usize, Error> {
+    match given {
+        None => Ok(DEFAULT_MAX_BATCH),
+        Some(n) if n >= 1.0 => Ok(n as usize),
+        Some(_) => Err(Error::validation("maxBatch", "maxBatch must be 1 or more.")),
     }
 }
 

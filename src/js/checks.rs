@@ -6,12 +6,12 @@ use wasm_bindgen::prelude::*;
 use super::convert::{self, text, to_js, to_js_error, to_js_text};
 use super::inputs::{read_enrichment, read_selection};
 use super::io;
+use crate::config;
 use crate::error::{Error, ErrorCode};
 use crate::json_view;
 use crate::kind::{Provider, TaskKind};
 use crate::providers;
 use crate::token::ResumeToken;
-use crate::validate::DEFAULT_MAX_BATCH;
 
 /// Checks an unlock input the way `unlockEmails` does, sending nothing. Returns the normalized
 /// selection and its `key` (the same for the same contacts in any order), or throws an
@@ -32,13 +32,9 @@ pub fn check_unlock_input(
                     "kind must be \"lensmor.email\" or \"lensmor.phone\".",
                 )
             })?;
-        let max_batch = match max_batch.filter(|n| !n.is_undefined() && !n.is_null()) {
-            None => DEFAULT_MAX_BATCH,
-            Some(n) => match n.as_f64() {
-                Some(n) if n >= 1.0 => n.min(1e6) as usize,
-                _ => return Err(Error::validation("maxBatch", "maxBatch must be 1 or more.")),
-            },
-        };
+        let given = max_batch.filter(|n| !n.is_undefined() && !n.is_null());
+        // Not a number reads as 0, which the core refuses by name.
+        let max_batch = config::max_batch(given.map(|n| n.as_f64().unwrap_or(0.0)))?;
         Ok::<_, Error>(json_view::selection(
             kind,
             &read_selection(&input, max_batch)?,
@@ -96,7 +92,7 @@ pub fn provider_facts(
 
 /// The provider's own create answer for a `StartedTask` (what a proxy that started the task
 /// answers, so the client behind it reads it as usual).
-#[wasm_bindgen(js_name = createdAnswer, unchecked_return_type = "object")]
+#[wasm_bindgen(js_name = createdAnswer, unchecked_return_type = "Record<string, unknown>")]
 pub fn created_answer(
     #[wasm_bindgen(unchecked_param_type = "StartedTask")] started: JsValue,
 ) -> Result<JsValue, JsValue> {
