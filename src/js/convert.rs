@@ -118,9 +118,14 @@ pub(crate) fn opt_string(object: &JsValue, name: &str) -> Result<Option<String>,
     if absent(&value) {
         return Ok(None);
     }
-    text(&value)
-        .map(Some)
-        .ok_or_else(|| Error::validation(name, format!("{name} must be a string.")))
+    text(&value).map(Some).ok_or_else(|| {
+        let what = if value.is_string() {
+            "at most 1 MiB long"
+        } else {
+            "a string"
+        };
+        Error::validation(name, format!("{name} must be {what}."))
+    })
 }
 
 /// A plain object of string values (`{ authorization: "Bearer ..." }`), own properties only.

@@ -201,3 +201,10 @@ test("numeric task ids past 2^53 are kept to the last digit, and past 2^64 refus
   assert.equal(snapshot.taskId, "9007199254740993");
   assert.equal(snapshot.items[0].id, "9007199254740995");
 });
+
+test("a string over 1 MiB is refused by its length, before it is copied into wasm memory", async () => {
+  const client = new UnlockClient({ provider: "lensmor", apiKey: "uak_x", baseUrl: "http://127.0.0.1:9", fetch: async () => assert.fail("nothing may be sent") });
+  const error = await client.unlockEmails({ eventId: "e".repeat(1 << 21), personnelIds: ["1"] }).catch((e) => e);
+  assert.ok(isUnlockError(error) && error.code === "validation" && error.field === "eventId", String(error));
+  assert.match(error.message, /at most 1 MiB/);
+});
