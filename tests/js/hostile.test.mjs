@@ -208,3 +208,19 @@ test("a string over 1 MiB is refused by its length, before it is copied into was
   assert.ok(isUnlockError(error) && error.code === "validation" && error.field === "eventId", String(error));
   assert.match(error.message, /at most 1 MiB/);
 });
+
+test("options without a prototype are read; inherited ones never are", async () => {
+  const seen = [];
+  const fetch = async (url) => {
+    seen.push(url);
+    return new Response('{"taskId":"1","taskStatus":"processing","items":[]}', { status: 200 });
+  };
+  const bare = Object.assign(Object.create(null), { provider: "lensmor", apiKey: "uak_x", baseUrl: "http://127.0.0.1:9/bare", fetch });
+  await new UnlockClient(bare).getTask(tokenFor("lensmor.email", "1"));
+  const inherited = Object.create({ baseUrl: "http://127.0.0.1:9/inherited" });
+  Object.assign(inherited, { provider: "lensmor", apiKey: "uak_x", fetch });
+  await new UnlockClient(inherited).getTask(tokenFor("lensmor.email", "1"));
+  assert.equal(seen.length, 2);
+  assert.ok(seen[0].startsWith("http://127.0.0.1:9/bare/"), seen[0]);
+  assert.ok(seen[1].startsWith("https://platform.lensmor.com/"), seen[1]);
+});
