@@ -1,8 +1,11 @@
-//! Reading JSON the tolerant way.
+//! Reading JSON the tolerant way: unknown fields are ignored, ids are accepted as strings or
+//! numbers (and kept as strings: a JS number would lose digits), and a wrong type reads as
+//! "absent" rather than failing the whole response.
 //!
-//! Responses are read into a `serde_json::Value` and picked apart by hand: unknown fields are
-//! ignored, ids are accepted as strings or numbers (and kept as strings: a JS number would lose
-//! digits), and a wrong type reads as "absent" rather than failing the whole response.
+//! Two ways to read. The answer read on every poll (a Lensmor task) goes in one pass into
+//! borrowed, flat structs ([`Scalar`], [`ReadField`], [`Shaped`]), with no `Value` built; the
+//! answers read once (creates, balances, prechecks, contacts, errors) are read into a
+//! `serde_json::Value` and picked apart with the helpers at the end of this file.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -102,10 +105,10 @@ pub(crate) trait ReadField<'de>: Default {
 }
 
 /// The visitor that reads an object into a [`ReadField`] type.
-pub(crate) struct Fields<T>(PhantomData<T>);
+struct Fields<T>(PhantomData<T>);
 
 impl<T> Fields<T> {
-    pub(crate) fn new() -> Fields<T> {
+    fn new() -> Fields<T> {
         Fields(PhantomData)
     }
 }
