@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 use crate::contacts::{Contact, ContactPage};
 use crate::error::Error;
 use crate::http::Millis;
-use crate::model::{Anomaly, Item, Snapshot, Summary};
+use crate::model::{Anomaly, Item, Snapshot, Summary, TaskResult};
 use crate::poller::Event;
 use crate::providers::{Balance, Created, Precheck, ProviderFacts};
 use crate::validate::Selection;
@@ -32,7 +32,25 @@ pub struct TaskView<'a> {
     pub request_id: Option<&'a str>,
 }
 
-impl TaskView<'_> {
+impl<'a> TaskView<'a> {
+    /// A task's state as of one answer.
+    pub fn snapshot(snapshot: &'a Snapshot, request_id: Option<&'a str>) -> TaskView<'a> {
+        TaskView {
+            snapshot,
+            summary: None,
+            request_id,
+        }
+    }
+
+    /// A finished task: its last state, every item sorted by outcome, and the price.
+    pub fn result(result: &'a TaskResult, request_id: Option<&'a str>) -> TaskView<'a> {
+        TaskView {
+            snapshot: &result.snapshot,
+            summary: Some(&result.summary),
+            request_id,
+        }
+    }
+
     /// The view as JSON text, for the host's `JSON.parse`.
     pub fn text(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
@@ -156,21 +174,13 @@ fn to_value(view: &impl Serialize) -> Value {
 
 #[cfg(test)]
 pub fn snapshot(snapshot: &Snapshot) -> Value {
-    to_value(&TaskView {
-        snapshot,
-        summary: None,
-        request_id: None,
-    })
+    to_value(&TaskView::snapshot(snapshot, None))
 }
 
 /// A finished task: the snapshot plus every item sorted by outcome, and the price.
 #[cfg(test)]
-pub fn result(result: &crate::model::TaskResult) -> Value {
-    to_value(&TaskView {
-        snapshot: &result.snapshot,
-        summary: Some(&result.summary),
-        request_id: None,
-    })
+pub fn result(result: &TaskResult) -> Value {
+    to_value(&TaskView::result(result, None))
 }
 
 /// A create answer: the task to follow (with its token), or "nothing to do".
@@ -294,11 +304,7 @@ pub fn event(event: &Event, at: Millis) -> String {
         Event::Progress(snapshot) => {
             let view = ProgressView {
                 at,
-                snapshot: TaskView {
-                    snapshot,
-                    summary: None,
-                    request_id: None,
-                },
+                snapshot: TaskView::snapshot(snapshot, None),
             };
             return serde_json::to_string(&view).unwrap_or_default();
         }
@@ -446,7 +452,7 @@ mod tests {
 
     #[test]
     fn result_shape() {
-        let value = result(&crate::model::TaskResult::new(sample(), 15));
+        let value = result(&TaskResult::new(sample(), 15));
         assert_eq!(
             value,
             json!({

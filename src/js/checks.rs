@@ -164,13 +164,6 @@ pub fn parse_task_response(
     let body = text(&body).ok_or_else(|| invalid("body", "the answer's text, a string"))?;
     let response = crate::http::HttpResponse::new(status as u16, &body);
     crate::providers::parse_task(kind, &task_id, &response, io::now())
-        .map(|snapshot| {
-            let view = json_view::TaskView {
-                snapshot: &snapshot,
-                summary: None,
-                request_id: None,
-            };
-            to_js_text(&view.text())
-        })
+        .map(|snapshot| to_js_text(&json_view::TaskView::snapshot(&snapshot, None).text()))
         .map_err(|e| to_js_error(&e, None))
 }

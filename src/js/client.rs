@@ -201,12 +201,7 @@ impl UnlockClient {
                 if snapshot.done() {
                     shared.forget_task(&task_key(token.kind, &token.task_id));
                 }
-                let view = json_view::TaskView {
-                    snapshot: &snapshot,
-                    summary: None,
-                    request_id: r.request_id(),
-                };
-                Ok(view.text())
+                Ok(json_view::TaskView::snapshot(&snapshot, r.request_id()).text())
             }),
         )
     }

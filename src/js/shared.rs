@@ -215,16 +215,10 @@ impl Shared {
             Step::Failed(error) => return Err(fail(error.clone(), Some(&encoded))),
         };
         let step = json_view::PollStepView {
-            snapshot: poller.snapshot().map(|snapshot| json_view::TaskView {
-                snapshot,
-                summary: None,
-                request_id: request_id.as_deref(),
-            }),
-            result: result.map(|result| json_view::TaskView {
-                snapshot: &result.snapshot,
-                summary: Some(&result.summary),
-                request_id: None,
-            }),
+            snapshot: poller
+                .snapshot()
+                .map(|s| json_view::TaskView::snapshot(s, request_id.as_deref())),
+            result: result.map(|r| json_view::TaskView::result(r, None)),
             next_poll_at,
             token: &encoded,
         };

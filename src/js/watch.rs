@@ -234,12 +234,9 @@ impl Watch {
                 Action::Done(result) => {
                     shared.forget_task(&self.key);
                     let id = self.last_request_id.borrow().clone();
-                    let view = json_view::TaskView {
-                        snapshot: &result.snapshot,
-                        summary: Some(&result.summary),
-                        request_id: id.as_deref(),
-                    };
-                    self.settle(Ok(view.text()));
+                    self.settle(Ok(
+                        json_view::TaskView::result(&result, id.as_deref()).text()
+                    ));
                     break;
                 }
                 Action::Failed(error) => {
@@ -264,11 +261,7 @@ impl Watch {
             let event = self.poller.borrow_mut().poll_event();
             let Some(event) = event else { break };
             if let crate::poller::Event::Progress(snapshot) = &event {
-                let view = json_view::TaskView {
-                    snapshot,
-                    summary: None,
-                    request_id: None,
-                };
+                let view = json_view::TaskView::snapshot(snapshot, None);
                 self.broadcast_progress(to_js_text(&view.text()));
             }
             self.broadcast_event(&to_js_text(&json_view::event(&event, now)));
