@@ -138,6 +138,9 @@ const revoked = () => {
   return proxy;
 };
 
+/** A Lensmor client whose every request `fetch` answers; no network. */
+const answeredBy = (fetch) => new UnlockClient({ provider: "lensmor", apiKey: "uak_x", baseUrl: "http://127.0.0.1:9", fetch });
+
 const isUnlockError = (error) => error instanceof UnlockError && error.name === "UnlockError" && typeof error.code === "string";
 
 test("random and adversarial calls fail only with UnlockError, never a trap or a TypeError", async () => {
@@ -183,14 +186,14 @@ test("the module still works after 10,000 failures in a row", async () => {
   assert.equal(checked.key, checkUnlockInput("lensmor.email", { eventId: "139574", personnelIds: ["1", "2"] }).key);
   const snapshot = parseTaskResponse("lensmor.email", "321", 200, JSON.stringify({ taskId: "321", taskStatus: "completed", items: [{ personnelId: "1", status: "unlocked", email: "a@b.c" }] }));
   assert.equal(snapshot.items[0].value, "a@b.c");
-  const ok = new UnlockClient({ provider: "lensmor", apiKey: "uak_x", baseUrl: "http://127.0.0.1:9", fetch: async () => new Response(JSON.stringify({ taskId: "321", taskStatus: "processing", items: [] }), { status: 200 }) });
+  const ok = answeredBy(async () => new Response(JSON.stringify({ taskId: "321", taskStatus: "processing", items: [] }), { status: 200 }));
   const step = await ok.pollOnce(tokenFor("lensmor.email", "321"));
   assert.equal(step.done, false);
   assert.equal(typeof step.token, "string");
 });
 
 test("numeric task ids past 2^53 are kept to the last digit, and past 2^64 refused by name", async () => {
-  const answering = (body) => new UnlockClient({ provider: "lensmor", apiKey: "uak_x", baseUrl: "http://127.0.0.1:9", fetch: async () => new Response(body, { status: 201 }) });
+  const answering = (body) => answeredBy(async () => new Response(body, { status: 201 }));
   const input = { eventId: "139574", personnelIds: ["1"] };
   const started = await answering('{"status":"accepted","task_id":9007199254740993}').unlockEmails(input);
   assert.equal(started.taskId, "9007199254740993"); // JSON.parse would have read ...992
@@ -203,7 +206,7 @@ test("numeric task ids past 2^53 are kept to the last digit, and past 2^64 refus
 });
 
 test("a string over 1 MiB is refused by its length, before it is copied into wasm memory", async () => {
-  const client = new UnlockClient({ provider: "lensmor", apiKey: "uak_x", baseUrl: "http://127.0.0.1:9", fetch: async () => assert.fail("nothing may be sent") });
+  const client = answeredBy(async () => assert.fail("nothing may be sent"));
   const error = await client.unlockEmails({ eventId: "e".repeat(1 << 21), personnelIds: ["1"] }).catch((e) => e);
   assert.ok(isUnlockError(error) && error.code === "validation" && error.field === "eventId", String(error));
   assert.match(error.message, /at most 1 MiB/);
