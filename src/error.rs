@@ -153,8 +153,8 @@ pub struct Error {
     pub retry_after_ms: Option<u64>,
     /// For `validation`: the input field at fault, named as in the JavaScript API.
     pub field: Option<String>,
-    /// The provider's optional `details` (newer Lensmor versions), as sent.
-    pub details: Option<serde_json::Value>,
+    /// The provider's optional `details` (newer Lensmor versions): its JSON text, as sent.
+    pub details: Option<String>,
 }
 
 impl Error {

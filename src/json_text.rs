@@ -11,7 +11,3 @@ use serde_json::Value;
 pub(crate) fn parse(text: &str) -> Option<Value> {
     serde_json::from_str(text).ok()
 }
-
-pub(crate) fn stringify(value: &Value) -> String {
-    value.to_string()
-}

@@ -5,27 +5,18 @@
 //! text to `JSON.parse`. Absent values are left out rather than sent as `null`, matching the
 //! optional (`?`) fields of the TypeScript types.
 
-use serde::ser::{Serialize, SerializeMap, Serializer};
-use serde_json::{json, Map, Value};
-
 use crate::contacts::{Contact, ContactPage};
 use crate::error::Error;
 use crate::http::Millis;
+use crate::json_out::{list, object as text, Obj};
 use crate::model::{Anomaly, Item, Snapshot, Summary, TaskResult};
 use crate::poller::Event;
 use crate::providers::{Balance, Created, Precheck, ProviderFacts};
 use crate::validate::Selection;
 
-fn put(map: &mut Map<String, Value>, key: &str, value: Option<impl Into<Value>>) {
-    if let Some(value) = value {
-        map.insert(key.to_string(), value.into());
-    }
-}
-
-/// A task's state as JS sees it, written straight to JSON text by serde: no `Value` is built,
-/// since this runs for every answer of every task. With a summary it is the finished task's
-/// result (every item sorted by outcome, and the price); `request_id` is the answer's
-/// `x-request-id`, when it had one.
+/// A task's state as JS sees it. With a summary it is the finished task's result (every item
+/// sorted by outcome, and the price); `request_id` is the answer's `x-request-id`, when it had
+/// one. Written for every answer of every task, so straight to text ([`crate::json_out`]).
 pub struct TaskView<'a> {
     pub snapshot: &'a Snapshot,
     pub summary: Option<&'a Summary>,
@@ -53,92 +44,63 @@ impl<'a> TaskView<'a> {
 
     /// The view as JSON text, for the host's `JSON.parse`.
     pub fn text(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        let mut out = String::with_capacity(64 + 96 * self.snapshot.items.len());
+        self.write(&mut out);
+        out
     }
-}
 
-impl Serialize for TaskView<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+    fn write(&self, out: &mut String) {
         let snapshot = self.snapshot;
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("kind", snapshot.kind.as_str())?;
-        map.serialize_entry("taskId", &snapshot.task_id)?;
-        map.serialize_entry("status", snapshot.status.as_str())?;
-        map.serialize_entry("providerStatus", &snapshot.provider_status)?;
-        map.serialize_entry("done", &snapshot.done())?;
-        map.serialize_entry("items", &ItemsView(&snapshot.items))?;
-        if let Some(id) = &snapshot.external_id {
-            map.serialize_entry("externalId", id)?;
-        }
-        map.serialize_entry("anomalies", &AnomaliesView(&snapshot.anomalies))?;
+        let mut obj = Obj::new(out);
+        obj.str("kind", snapshot.kind.as_str())
+            .str("taskId", &snapshot.task_id)
+            .str("status", snapshot.status.as_str())
+            .str("providerStatus", &snapshot.provider_status)
+            .bool("done", snapshot.done());
+        items(obj.key("items"), &snapshot.items);
+        obj.opt_str("externalId", snapshot.external_id.as_deref());
+        list(obj.key("anomalies"), &snapshot.anomalies, anomaly);
         if let Some(summary) = self.summary {
-            map.serialize_entry("delivered", &ItemsView(&summary.delivered))?;
-            map.serialize_entry("failed", &ItemsView(&summary.failed))?;
-            map.serialize_entry("notFound", &ItemsView(&summary.not_found))?;
-            map.serialize_entry("noValue", &ItemsView(&summary.no_value))?;
-            map.serialize_entry("unresolved", &ItemsView(&summary.unresolved))?;
-            map.serialize_entry("credits", &summary.credits)?;
+            items(obj.key("delivered"), &summary.delivered);
+            items(obj.key("failed"), &summary.failed);
+            items(obj.key("notFound"), &summary.not_found);
+            items(obj.key("noValue"), &summary.no_value);
+            items(obj.key("unresolved"), &summary.unresolved);
+            obj.uint("credits", summary.credits);
         }
-        if let Some(id) = self.request_id {
-            map.serialize_entry("requestId", id)?;
-        }
-        map.end()
+        obj.opt_str("requestId", self.request_id);
+        obj.end();
     }
 }
 
-struct ItemView<'a>(&'a Item);
-
-impl Serialize for ItemView<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let item = self.0;
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("id", &item.id)?;
-        map.serialize_entry("status", item.state.as_str())?;
-        map.serialize_entry("providerStatus", &item.provider_status)?;
-        for (key, value) in [
-            ("value", &item.value),
-            ("valueType", &item.value_type),
-            ("errorCode", &item.error_code),
-        ] {
-            if let Some(value) = value {
-                map.serialize_entry(key, value)?;
-            }
-        }
-        map.serialize_entry("chargeable", &item.chargeable)?;
-        map.end()
-    }
+fn items(out: &mut String, items: &[Item]) {
+    list(out, items, |out, item| {
+        let mut obj = Obj::new(out);
+        obj.str("id", &item.id)
+            .str("status", item.state.as_str())
+            .str("providerStatus", &item.provider_status)
+            .opt_str("value", item.value.as_deref())
+            .opt_str("valueType", item.value_type.as_deref())
+            .opt_str("errorCode", item.error_code.as_deref())
+            .bool("chargeable", item.chargeable);
+        obj.end();
+    });
 }
 
-struct ItemsView<'a>(&'a [Item]);
-
-impl Serialize for ItemsView<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(ItemView))
-    }
+fn anomaly(out: &mut String, anomaly: &Anomaly) {
+    let (problem, index, id) = match anomaly {
+        Anomaly::ItemWithoutId { index } => ("item-without-id", Some(*index), None),
+        Anomaly::ItemWithoutStatus { index, id } => ("item-without-status", Some(*index), Some(id)),
+        Anomaly::RepeatedId { id } => ("repeated-id", None, Some(id)),
+    };
+    let mut obj = Obj::new(out);
+    obj.str("problem", problem)
+        .opt_uint("index", index.map(|i| i as u64))
+        .opt_str("id", id.map(String::as_str));
+    obj.end();
 }
 
-struct AnomaliesView<'a>(&'a [Anomaly]);
-
-impl Serialize for AnomaliesView<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(|a| {
-            let mut map = Map::new();
-            let (problem, index, id) = match a {
-                Anomaly::ItemWithoutId { index } => ("item-without-id", Some(index), None),
-                Anomaly::ItemWithoutStatus { index, id } => {
-                    ("item-without-status", Some(index), Some(id))
-                }
-                Anomaly::RepeatedId { id } => ("repeated-id", None, Some(id)),
-            };
-            map.insert("problem".into(), problem.into());
-            put(&mut map, "index", index.copied());
-            put(&mut map, "id", id.cloned());
-            Value::Object(map)
-        }))
-    }
-}
-
-/// One `pollOnce` step: `{ done, nextPollAt, snapshot, token, result? }`.
+/// One `pollOnce` step: `{ done, result?, nextPollAt, snapshot, token }`.
 pub struct PollStepView<'a> {
     pub snapshot: Option<TaskView<'a>>,
     pub result: Option<TaskView<'a>>,
@@ -148,39 +110,41 @@ pub struct PollStepView<'a> {
 
 impl PollStepView<'_> {
     pub fn text(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
-    }
-}
-
-impl Serialize for PollStepView<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("done", &self.result.is_some())?;
-        if let Some(result) = &self.result {
-            map.serialize_entry("result", result)?;
-        }
-        map.serialize_entry("nextPollAt", &self.next_poll_at)?;
-        map.serialize_entry("snapshot", &self.snapshot)?;
-        map.serialize_entry("token", self.token)?;
-        map.end()
+        text(|obj| {
+            obj.bool("done", self.result.is_some());
+            if let Some(result) = &self.result {
+                result.write(obj.key("result"));
+            }
+            match self.next_poll_at {
+                Some(at) => obj.uint("nextPollAt", at),
+                None => obj.raw("nextPollAt", "null"),
+            };
+            match &self.snapshot {
+                Some(snapshot) => snapshot.write(obj.key("snapshot")),
+                None => {
+                    obj.raw("snapshot", "null");
+                }
+            }
+            obj.str("token", self.token);
+        })
     }
 }
 
 /// The views as `Value`s, for tests that compare shapes.
 #[cfg(test)]
-fn to_value(view: &impl Serialize) -> Value {
-    serde_json::to_value(view).unwrap_or(Value::Null)
+fn to_value(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or(serde_json::Value::Null)
 }
 
 #[cfg(test)]
-pub fn snapshot(snapshot: &Snapshot) -> Value {
-    to_value(&TaskView::snapshot(snapshot, None))
+pub fn snapshot(snapshot: &Snapshot) -> serde_json::Value {
+    to_value(&TaskView::snapshot(snapshot, None).text())
 }
 
 /// A finished task: the snapshot plus every item sorted by outcome, and the price.
 #[cfg(test)]
-pub fn result(result: &TaskResult) -> Value {
-    to_value(&TaskView::result(result, None))
+pub fn result(result: &TaskResult) -> serde_json::Value {
+    to_value(&TaskView::result(result, None).text())
 }
 
 /// A create answer: the task to follow (with its token), or "nothing to do".
@@ -190,178 +154,188 @@ pub fn started(
     created_at: Millis,
     selection: Option<&Selection>,
     reused: bool,
-) -> Value {
-    let skipped_detail = created.skipped_detail.clone().unwrap_or(Value::Null);
-    json!({
-        "started": created.task_id.is_some(),
-        "kind": created.kind.as_str(),
-        "taskId": created.task_id,
-        "token": token,
-        "createdAt": created_at,
-        "reused": reused,
-        "providerStatus": created.provider_status,
-        "skippedIds": created.skipped_ids,
-        "skipped": created.skipped.iter().map(|s| json!({ "id": s.id, "reason": s.reason.as_str() })).collect::<Vec<_>>(),
-        "skippedDetail": skipped_detail,
-        "duplicates": selection.map_or(&[][..], |s| &s.duplicates[..]),
+    request_id: Option<&str>,
+) -> String {
+    text(|obj| {
+        obj.bool("started", created.task_id.is_some())
+            .str("kind", created.kind.as_str())
+            .str_or_null("taskId", created.task_id.as_deref())
+            .str_or_null("token", token)
+            .uint("createdAt", created_at)
+            .bool("reused", reused)
+            .str("providerStatus", &created.provider_status)
+            .strs("skippedIds", &created.skipped_ids);
+        list(obj.key("skipped"), &created.skipped, |out, skipped| {
+            let mut obj = Obj::new(out);
+            obj.str("id", &skipped.id)
+                .str("reason", skipped.reason.as_str());
+            obj.end();
+        });
+        obj.raw(
+            "skippedDetail",
+            created.skipped_detail.as_deref().unwrap_or("null"),
+        )
+        .strs(
+            "duplicates",
+            selection.map_or(&[][..], |s| &s.duplicates[..]),
+        )
+        .opt_str("requestId", request_id);
     })
 }
 
 /// A checked unlock input, with the key that names the selection whatever its order.
-pub fn selection(kind: crate::kind::TaskKind, s: &Selection) -> Value {
-    json!({
-        "eventId": s.event_id,
-        "personnelIds": s.personnel_ids,
-        "duplicates": s.duplicates,
-        "key": crate::config::unlock_key(kind, s),
+pub fn selection(kind: crate::kind::TaskKind, s: &Selection) -> String {
+    text(|obj| {
+        obj.str("eventId", &s.event_id)
+            .strs("personnelIds", &s.personnel_ids)
+            .strs("duplicates", &s.duplicates)
+            .str("key", &crate::config::unlock_key(kind, s));
     })
 }
 
 /// A checked enrichment input, with the key that names the lookup.
-pub fn enrichment(e: &crate::validate::Enrichment) -> Value {
-    let mut map = Map::new();
-    map.insert("linkedinUrl".into(), e.linkedin_url.clone().into());
-    map.insert("type".into(), e.email_type.as_str().into());
-    put(&mut map, "callbackUrl", e.callback_url.clone());
-    put(&mut map, "externalId", e.external_id.clone());
-    map.insert(
-        "key".into(),
-        format!("salesfinity.email\n{}", e.fingerprint()).into(),
-    );
-    Value::Object(map)
-}
-
-pub fn provider_facts(facts: &ProviderFacts) -> Value {
-    json!({
-        "baseUrl": facts.base_url,
-        "authHeader": facts.auth_header,
-        "authPrefix": facts.auth_prefix,
+pub fn enrichment(e: &crate::validate::Enrichment) -> String {
+    text(|obj| {
+        obj.str("linkedinUrl", &e.linkedin_url)
+            .str("type", e.email_type.as_str())
+            .opt_str("callbackUrl", e.callback_url.as_deref())
+            .opt_str("externalId", e.external_id.as_deref())
+            .str("key", &crate::config::enrich_key(e));
     })
 }
 
-pub fn balance(balance: &Balance) -> Value {
-    let mut map = Map::new();
-    map.insert("balance".into(), json!(balance.balance));
-    put(&mut map, "resetAt", balance.reset_at);
-    Value::Object(map)
-}
-
-pub fn precheck(p: &Precheck) -> Value {
-    json!({
-        "allowed": p.allowed,
-        "shouldCharge": p.should_charge,
-        "credits": p.credits,
-        "reasonCode": p.reason_code,
-        "bizCode": p.biz_code,
-        "chargeableIds": p.chargeable_ids,
-        "alreadyUnlockedIds": p.already_unlocked_ids,
-        "unlockingIds": p.unlocking_ids,
-        "missingIds": p.missing_ids,
-        "invalidIds": p.invalid_ids,
-        "requestedCount": p.requested_count,
-        "chargeableCount": p.chargeable_count,
-        "alreadyUnlockedCount": p.already_unlocked_count,
-        "unlockingCount": p.unlocking_count,
+pub fn provider_facts(facts: &ProviderFacts) -> String {
+    text(|obj| {
+        obj.str("baseUrl", facts.base_url)
+            .str("authHeader", facts.auth_header)
+            .str("authPrefix", facts.auth_prefix);
     })
 }
 
-pub fn contact(c: &Contact) -> Value {
-    let mut map = Map::new();
-    map.insert("id".into(), c.id.clone().into());
-    put(&mut map, "fullName", c.full_name.clone());
-    put(&mut map, "title", c.title.clone());
-    put(&mut map, "companyName", c.company_name.clone());
-    put(&mut map, "linkedinUrl", c.linkedin_url.clone());
-    map.insert("emailStatus".into(), c.email_state.as_str().into());
-    map.insert("providerEmailStatus".into(), c.email_status.clone().into());
-    put(&mut map, "email", c.email.clone());
-    put(&mut map, "phoneStatus", c.phone_status.clone());
-    put(&mut map, "phone", c.phone.clone());
-    Value::Object(map)
+pub fn balance(balance: &Balance, request_id: Option<&str>) -> String {
+    text(|obj| {
+        obj.number("balance", balance.balance)
+            .opt_uint("resetAt", balance.reset_at)
+            .opt_str("requestId", request_id);
+    })
 }
 
-pub fn contact_page(p: &ContactPage) -> Value {
-    let mut map = Map::new();
-    map.insert(
-        "items".into(),
-        Value::Array(p.items.iter().map(contact).collect()),
-    );
-    put(&mut map, "total", p.total);
-    map.insert("page".into(), p.page.into());
-    map.insert("pageSize".into(), p.page_size.into());
-    put(&mut map, "totalPages", p.total_pages);
-    map.insert("hasMore".into(), p.has_more.into());
-    map.insert("accessible".into(), p.accessible.into());
-    put(&mut map, "accessMode", p.access_mode.clone());
-    put(&mut map, "previewLimit", p.preview_limit);
-    map.insert("unreadable".into(), p.unreadable.into());
-    Value::Object(map)
+pub fn precheck(p: &Precheck, request_id: Option<&str>) -> String {
+    text(|obj| {
+        obj.bool("allowed", p.allowed)
+            .bool("shouldCharge", p.should_charge)
+            .number("credits", p.credits)
+            .str("reasonCode", &p.reason_code)
+            .str("bizCode", &p.biz_code)
+            .strs("chargeableIds", &p.chargeable_ids)
+            .strs("alreadyUnlockedIds", &p.already_unlocked_ids)
+            .strs("unlockingIds", &p.unlocking_ids)
+            .strs("missingIds", &p.missing_ids)
+            .strs("invalidIds", &p.invalid_ids)
+            .uint("requestedCount", p.requested_count)
+            .uint("chargeableCount", p.chargeable_count)
+            .uint("alreadyUnlockedCount", p.already_unlocked_count)
+            .uint("unlockingCount", p.unlocking_count)
+            .opt_str("requestId", request_id);
+    })
+}
+
+pub fn contact(c: &Contact, request_id: Option<&str>) -> String {
+    let mut out = String::new();
+    write_contact(&mut out, c, request_id);
+    out
+}
+
+fn write_contact(out: &mut String, c: &Contact, request_id: Option<&str>) {
+    let mut obj = Obj::new(out);
+    obj.str("id", &c.id)
+        .opt_str("fullName", c.full_name.as_deref())
+        .opt_str("title", c.title.as_deref())
+        .opt_str("companyName", c.company_name.as_deref())
+        .opt_str("linkedinUrl", c.linkedin_url.as_deref())
+        .str("emailStatus", c.email_state.as_str())
+        .str("providerEmailStatus", &c.email_status)
+        .opt_str("email", c.email.as_deref())
+        .opt_str("phoneStatus", c.phone_status.as_deref())
+        .opt_str("phone", c.phone.as_deref())
+        .opt_str("requestId", request_id);
+    obj.end();
+}
+
+pub fn contact_page(p: &ContactPage, request_id: Option<&str>) -> String {
+    text(|obj| {
+        list(obj.key("items"), &p.items, |out, c| {
+            write_contact(out, c, None)
+        });
+        obj.opt_uint("total", p.total)
+            .uint("page", p.page.into())
+            .uint("pageSize", p.page_size.into())
+            .opt_uint("totalPages", p.total_pages)
+            .bool("hasMore", p.has_more)
+            .bool("accessible", p.accessible)
+            .opt_str("accessMode", p.access_mode.as_deref())
+            .opt_uint("previewLimit", p.preview_limit)
+            .uint("unreadable", p.unreadable as u64)
+            .opt_str("requestId", request_id);
+    })
 }
 
 /// What happened while polling, for `onEvent` (a timeline of polls and waits), as JSON text.
 pub fn event(event: &Event, at: Millis) -> String {
-    let view = match event {
+    text(|obj| match event {
         Event::Progress(snapshot) => {
-            let view = ProgressView {
-                at,
-                snapshot: TaskView::snapshot(snapshot, None),
-            };
-            return serde_json::to_string(&view).unwrap_or_default();
+            obj.str("type", "progress").uint("at", at);
+            TaskView::snapshot(snapshot, None).write(obj.key("snapshot"));
         }
-        Event::Throttled { error, resume_at } => json!({
-            "type": "throttled", "at": at, "resumeAt": resume_at,
-            "retryAfterMs": error.retry_after_ms, "traceId": error.trace_id,
-        }),
+        Event::Throttled { error, resume_at } => {
+            obj.str("type", "throttled")
+                .uint("at", at)
+                .uint("resumeAt", *resume_at);
+            match error.retry_after_ms {
+                Some(ms) => obj.uint("retryAfterMs", ms),
+                None => obj.raw("retryAfterMs", "null"),
+            }
+            .str_or_null("traceId", error.trace_id.as_deref());
+        }
         Event::Retrying {
             error,
             failures,
             resume_at,
-        } => json!({
-            "type": "retrying", "at": at, "resumeAt": resume_at, "failures": failures,
-            "code": error.code.as_str(), "message": error.message, "traceId": error.trace_id,
-        }),
-    };
-    view.to_string()
-}
-
-/// `{ type: "progress", at, snapshot }`.
-struct ProgressView<'a> {
-    at: Millis,
-    snapshot: TaskView<'a>,
-}
-
-impl Serialize for ProgressView<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("type", "progress")?;
-        map.serialize_entry("at", &self.at)?;
-        map.serialize_entry("snapshot", &self.snapshot)?;
-        map.end()
-    }
+        } => {
+            obj.str("type", "retrying")
+                .uint("at", at)
+                .uint("resumeAt", *resume_at)
+                .uint("failures", u64::from(*failures))
+                .str("code", error.code.as_str())
+                .str("message", &error.message)
+                .str_or_null("traceId", error.trace_id.as_deref());
+        }
+    })
 }
 
 /// A poll was answered (`status`) or failed without an answer (`status` null).
-pub fn polled(at: Millis, status: Option<u16>) -> Value {
-    json!({ "type": "poll", "at": at, "status": status })
+pub fn polled(at: Millis, status: Option<u16>) -> String {
+    text(|obj| {
+        obj.str("type", "poll").uint("at", at);
+        match status {
+            Some(status) => obj.uint("status", status.into()),
+            None => obj.raw("status", "null"),
+        };
+    })
 }
 
 /// The next poll waits until `until`.
-pub fn waiting(at: Millis, until: Millis) -> Value {
-    json!({ "type": "wait", "at": at, "until": until })
-}
-
-/// A successful answer's view with the provider's request id (Lensmor's `X-Request-ID`, the
-/// traceId support asks for), when the answer carried one.
-pub fn with_request_id(mut view: Value, request_id: Option<&str>) -> Value {
-    if let (Value::Object(map), Some(id)) = (&mut view, request_id) {
-        map.insert("requestId".into(), id.into());
-    }
-    view
+pub fn waiting(at: Millis, until: Millis) -> String {
+    text(|obj| {
+        obj.str("type", "wait").uint("at", at).uint("until", until);
+    })
 }
 
 /// What the `onRequest` hook is told: no headers, so never a key (keys only travel in headers).
-pub fn request_hook(method: &str, url: &str) -> Value {
-    json!({ "method": method, "url": url })
+pub fn request_hook(method: &str, url: &str) -> String {
+    text(|obj| {
+        obj.str("method", method).str("url", url);
+    })
 }
 
 /// What the `onResponse` hook is told about one request: its answer's status and request id,
@@ -371,45 +345,44 @@ pub fn response_hook(
     url: &str,
     duration_ms: u64,
     outcome: Result<(u16, Option<&str>), &Error>,
-) -> Value {
-    let mut map = Map::new();
-    map.insert("method".into(), method.into());
-    map.insert("url".into(), url.into());
-    map.insert("durationMs".into(), duration_ms.into());
-    match outcome {
-        Ok((status, trace_id)) => {
-            map.insert("status".into(), status.into());
-            put(&mut map, "traceId", trace_id);
-        }
-        Err(error) => {
-            map.insert("error".into(), error.code.as_str().into());
-        }
-    }
-    Value::Object(map)
+) -> String {
+    text(|obj| {
+        obj.str("method", method)
+            .str("url", url)
+            .uint("durationMs", duration_ms);
+        match outcome {
+            Ok((status, trace_id)) => obj
+                .uint("status", status.into())
+                .opt_str("traceId", trace_id),
+            Err(error) => obj.str("error", error.code.as_str()),
+        };
+    })
 }
 
 /// What the `onWait` hook is told: a request waits for the client's rate budget, or a safe
 /// read waits to be retried.
-pub fn wait_hook(reason: &str, at: Millis, until: Millis, error: Option<&Error>) -> Value {
-    let mut map = Map::new();
-    map.insert("reason".into(), reason.into());
-    map.insert("at".into(), at.into());
-    map.insert("until".into(), until.into());
-    put(&mut map, "code", error.map(|e| e.code.as_str()));
-    Value::Object(map)
+pub fn wait_hook(reason: &str, at: Millis, until: Millis, error: Option<&Error>) -> String {
+    text(|obj| {
+        obj.str("reason", reason)
+            .uint("at", at)
+            .uint("until", until)
+            .opt_str("code", error.map(|e| e.code.as_str()));
+    })
 }
 
 /// The fields an `UnlockError` carries besides its message.
-pub fn error_fields(error: &Error) -> Value {
-    let mut map = Map::new();
-    map.insert("code".into(), error.code.as_str().into());
-    put(&mut map, "status", error.status);
-    put(&mut map, "errorKey", error.error_key.clone());
-    put(&mut map, "traceId", error.trace_id.clone());
-    put(&mut map, "retryAfterMs", error.retry_after_ms);
-    put(&mut map, "field", error.field.clone());
-    put(&mut map, "details", error.details.clone());
-    Value::Object(map)
+pub fn error_fields(error: &Error) -> String {
+    text(|obj| {
+        obj.str("code", error.code.as_str())
+            .opt_uint("status", error.status.map(u64::from))
+            .opt_str("errorKey", error.error_key.as_deref())
+            .opt_str("traceId", error.trace_id.as_deref())
+            .opt_uint("retryAfterMs", error.retry_after_ms)
+            .opt_str("field", error.field.as_deref());
+        if let Some(details) = &error.details {
+            obj.raw("details", details);
+        }
+    })
 }
 
 #[cfg(test)]
@@ -418,6 +391,11 @@ mod tests {
     use crate::error::ErrorCode;
     use crate::kind::TaskKind;
     use crate::model::{ItemState, TaskStatus};
+    use serde_json::{json, Value};
+
+    fn parsed(text: String) -> Value {
+        serde_json::from_str(&text).unwrap()
+    }
 
     fn sample() -> Snapshot {
         Snapshot {
@@ -472,20 +450,20 @@ mod tests {
 
     #[test]
     fn hook_views_carry_no_headers() {
-        let ok = response_hook("GET", "https://x/y", 12, Ok((200, Some("t-1"))));
+        let ok = parsed(response_hook(
+            "GET",
+            "https://x/y",
+            12,
+            Ok((200, Some("t-1"))),
+        ));
         assert_eq!(
             ok,
             json!({"method": "GET", "url": "https://x/y", "durationMs": 12, "status": 200, "traceId": "t-1"})
         );
         let failed = response_hook("GET", "https://x/y", 5, Err(&Error::network("reset")));
-        assert_eq!(failed["error"], "network");
+        assert_eq!(parsed(failed)["error"], "network");
         assert_eq!(
-            with_request_id(json!({"a": 1}), Some("r")),
-            json!({"a": 1, "requestId": "r"})
-        );
-        assert_eq!(with_request_id(json!({"a": 1}), None), json!({"a": 1}));
-        assert_eq!(
-            wait_hook("rate-budget", 1, 2, None),
+            parsed(wait_hook("rate-budget", 1, 2, None)),
             json!({"reason": "rate-budget", "at": 1, "until": 2})
         );
     }
@@ -494,10 +472,31 @@ mod tests {
     fn error_shape_leaves_absent_fields_out() {
         let e = Error::validation("personnelIds", "too many").with_status(400);
         assert_eq!(
-            error_fields(&e),
+            parsed(error_fields(&e)),
             json!({"code": "validation", "status": 400, "field": "personnelIds"})
         );
-        let e = Error::new(ErrorCode::NotFound, "x");
-        assert_eq!(error_fields(&e), json!({"code": "not_found"}));
+        let mut e = Error::new(ErrorCode::NotFound, "x");
+        assert_eq!(parsed(error_fields(&e)), json!({"code": "not_found"}));
+        e.details = Some(r#"{"taskId":"9"}"#.into());
+        assert_eq!(
+            parsed(error_fields(&e)),
+            json!({"code": "not_found", "details": {"taskId": "9"}})
+        );
+    }
+
+    #[test]
+    fn a_request_id_is_added_when_the_answer_had_one() {
+        let balance = Balance {
+            balance: 1.5,
+            reset_at: None,
+        };
+        assert_eq!(
+            parsed(super::balance(&balance, Some("r"))),
+            json!({"balance": 1.5, "requestId": "r"})
+        );
+        assert_eq!(
+            parsed(super::balance(&balance, None)),
+            json!({"balance": 1.5})
+        );
     }
 }

@@ -3,7 +3,7 @@
 
 use wasm_bindgen::prelude::*;
 
-use super::convert::{self, text, to_js, to_js_error, to_js_text};
+use super::convert::{self, text, to_js, to_js_error};
 use super::inputs::{read_enrichment, read_selection};
 use super::io;
 use crate::config;
@@ -164,6 +164,6 @@ pub fn parse_task_response(
     let body = text(&body).ok_or_else(|| invalid("body", "the answer's text, a string"))?;
     let response = crate::http::HttpResponse::new(status as u16, &body);
     crate::providers::parse_task(kind, &task_id, &response, io::now())
-        .map(|snapshot| to_js_text(&json_view::TaskView::snapshot(&snapshot, None).text()))
+        .map(|snapshot| to_js(&json_view::TaskView::snapshot(&snapshot, None).text()))
         .map_err(|e| to_js_error(&e, None))
 }

@@ -12,12 +12,12 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 use web_sys::AbortSignal;
 
-use super::convert::{self, get, to_js_error, to_js_error_from, to_js_text};
+use super::convert::{self, get, to_js, to_js_error, to_js_error_from};
 use super::headers::ExtraHeaders;
 use super::hooks::{call_signal, Hooks};
 use super::inputs::{read_contact_query, read_enrichment, read_selection};
 use super::io;
-use super::shared::{text_of, Reader, Shared};
+use super::shared::{Reader, Shared};
 use super::watch::{Host, Waiter, Watch};
 use crate::budget::RateBudget;
 use crate::config::{self, task_key, ClientConfig, ClientOptions};
@@ -175,7 +175,7 @@ impl UnlockClient {
             request,
             Box::new(move |r, now| {
                 providers::parse_balance(provider, r, now)
-                    .map(|b| text_of(json_view::balance(&b), r))
+                    .map(|b| json_view::balance(&b, r.request_id()))
             }),
         )
     }
@@ -243,7 +243,7 @@ impl UnlockClient {
             Box::new(move |r, now| {
                 let query = query.as_ref().map_err(Clone::clone)?;
                 providers::parse_contacts(query, r, now)
-                    .map(|p| text_of(json_view::contact_page(&p), r))
+                    .map(|p| json_view::contact_page(&p, r.request_id()))
             }),
         )
     }
@@ -267,7 +267,8 @@ impl UnlockClient {
             &options,
             request,
             Box::new(move |r, now| {
-                providers::parse_contact(&id, r, now).map(|c| text_of(json_view::contact(&c), r))
+                providers::parse_contact(&id, r, now)
+                    .map(|c| json_view::contact(&c, r.request_id()))
             }),
         )
     }
@@ -322,7 +323,7 @@ impl UnlockClient {
         future_to_promise(async move {
             let signal = signal.map_err(|e| to_js_error(&e, None))?;
             match shared.read(request, signal.as_ref(), &parse).await {
-                Ok(text) => Ok(to_js_text(&text)),
+                Ok(text) => Ok(to_js(&text)),
                 Err(error) => Err(to_js_error_from(&error, None, signal.as_ref())),
             }
         })
@@ -384,7 +385,7 @@ impl UnlockClient {
             providers::precheck_request(&self.shared.config.endpoint, kind, &selection)
         });
         let parse = |r: &HttpResponse, now| {
-            providers::parse_precheck(r, now).map(|p| text_of(json_view::precheck(&p), r))
+            providers::parse_precheck(r, now).map(|p| json_view::precheck(&p, r.request_id()))
         };
         self.safe_read(options, request, Box::new(parse))
     }

@@ -4,7 +4,6 @@
 //! error naming the field, the same as any other bad input.
 
 use js_sys::{Array, Function, Object, Reflect};
-use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::AbortSignal;
@@ -256,15 +255,10 @@ pub(crate) fn opt_signal(object: &JsValue) -> Result<Option<AbortSignal>, Error>
         .map_err(|_| Error::validation("signal", "signal must be an AbortSignal."))
 }
 
-/// A JSON view as a plain JS value, built in one step: the view's JSON text handed to the
-/// host's `JSON.parse`, which makes every key an own data property (`__proto__` included, never
-/// a prototype change). One call across the boundary instead of one per value.
-pub(crate) fn to_js(value: &Value) -> JsValue {
-    to_js_text(&crate::json_text::stringify(value))
-}
-
-/// A view the core already wrote as JSON text ([`json_view::TaskView`]), as a JS value.
-pub(crate) fn to_js_text(text: &str) -> JsValue {
+/// A view the core wrote as JSON text ([`json_view`]) as a plain JS value, built in one step by
+/// the host's `JSON.parse`, which makes every key an own data property (`__proto__` included,
+/// never a prototype change). One call across the boundary instead of one per value.
+pub(crate) fn to_js(text: &str) -> JsValue {
     js_sys::JSON::parse(text).unwrap_or(JsValue::NULL)
 }
 

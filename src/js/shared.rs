@@ -5,11 +5,10 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::Promise;
-use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
-use super::convert::{to_js, to_js_error_from, to_js_text};
+use super::convert::{to_js, to_js_error_from};
 use super::headers::ExtraHeaders;
 use super::hooks::Hooks;
 use super::io;
@@ -19,7 +18,6 @@ use crate::budget::RateBudget;
 use crate::config::{task_key, ClientConfig};
 use crate::error::Error;
 use crate::http::{HttpRequest, HttpResponse};
-use crate::json_text;
 use crate::json_view;
 use crate::kind::TaskKind;
 use crate::poller::{Poller, Step};
@@ -30,11 +28,6 @@ use crate::validate::Selection;
 /// Reads a safe read's answer into the JSON text of the view the caller gets (with the
 /// answer's request id).
 pub(crate) type Reader = Box<dyn Fn(&HttpResponse, u64) -> Result<String, Error>>;
-
-/// A `Value` view with the answer's request id, as text: what most readers return.
-pub(crate) fn text_of(view: Value, response: &HttpResponse) -> String {
-    json_text::stringify(&json_view::with_request_id(view, response.request_id()))
-}
 
 /// State shared by a client and the tasks it runs.
 pub(crate) struct Shared {
@@ -141,8 +134,12 @@ impl Shared {
         let created_at = io::now();
         let created = providers::read_created(kind, sent, created_at)?;
         let token = created.first_token(&self.config.polling.schedule, created_at)?;
-        let view = json_view::with_request_id(
-            json_view::started(&created, token.as_deref(), created_at, selection, false),
+        let view = json_view::started(
+            &created,
+            token.as_deref(),
+            created_at,
+            selection,
+            false,
             request_id.as_deref(),
         );
         let task_key = created.task_id.as_ref().map(|id| task_key(kind, id));
@@ -222,6 +219,6 @@ impl Shared {
             next_poll_at,
             token: &encoded,
         };
-        Ok(to_js_text(&step.text()))
+        Ok(to_js(&step.text()))
     }
 }

@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{AbortController, AbortSignal};
 
-use super::convert::{call_back, to_js, to_js_error, to_js_error_from, to_js_text};
+use super::convert::{call_back, to_js, to_js_error, to_js_error_from};
 use super::io;
 use crate::error::{Error, ErrorCode};
 use crate::http::{HttpRequest, HttpResponse, Millis};
@@ -185,7 +185,7 @@ impl Watch {
         for mut waiter in waiters {
             waiter.leave();
             let _ = match &outcome {
-                Ok(result) => waiter.resolve.call1(&JsValue::NULL, &to_js_text(result)),
+                Ok(result) => waiter.resolve.call1(&JsValue::NULL, &to_js(result)),
                 Err(error) => waiter
                     .reject
                     .call1(&JsValue::NULL, &to_js_error(error, Some(&token))),
@@ -262,9 +262,9 @@ impl Watch {
             let Some(event) = event else { break };
             if let crate::poller::Event::Progress(snapshot) = &event {
                 let view = json_view::TaskView::snapshot(snapshot, None);
-                self.broadcast_progress(to_js_text(&view.text()));
+                self.broadcast_progress(to_js(&view.text()));
             }
-            self.broadcast_event(&to_js_text(&json_view::event(&event, now)));
+            self.broadcast_event(&to_js(&json_view::event(&event, now)));
         }
     }
 }

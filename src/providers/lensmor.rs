@@ -3,7 +3,7 @@
 //! Paths, field names and status words are the ones in the seeds and `API.md`. The phone routes
 //! mirror the email ones (create shape inferred from the public endpoint list).
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use serde::de::{IgnoredAny, MapAccess};
 
@@ -15,6 +15,7 @@ use super::{
 use crate::contacts::{Contact, ContactPage, ContactQuery, UnlockState};
 use crate::error::Error;
 use crate::http::{HttpRequest, HttpResponse, Method, Millis};
+use crate::json_out::{self, Obj};
 use crate::kind::TaskKind;
 use crate::model::{self, Anomaly, Item, ItemState, Snapshot, TaskStatus};
 use crate::validate::Selection;
@@ -64,8 +65,9 @@ fn route(kind: TaskKind) -> Option<Route> {
     }
 }
 
-fn selection_body(selection: &Selection) -> Value {
-    json!({ "event_id": selection.event_id, "personnel_ids": selection.personnel_ids })
+fn selection_body(obj: &mut Obj, selection: &Selection) {
+    obj.str("event_id", &selection.event_id)
+        .strs("personnel_ids", &selection.personnel_ids);
 }
 
 pub(super) fn create(
@@ -74,7 +76,8 @@ pub(super) fn create(
     selection: &Selection,
 ) -> Option<HttpRequest> {
     let route = route(kind)?;
-    Some(endpoint.request(Method::Post, route.create, Some(selection_body(selection))))
+    let body = json_out::object(|obj| selection_body(obj, selection));
+    Some(endpoint.request(Method::Post, route.create, Some(body)))
 }
 
 pub(super) fn poll(endpoint: &Endpoint, kind: TaskKind, task_id: &str) -> HttpRequest {
@@ -116,33 +119,33 @@ pub(super) fn parse_created(
         .with_status(response.status));
     }
     let skipped_ids = json::id_list(&body, "skipped_personnel_ids");
-    let detail = body.get("skipped_detail").filter(|v| !v.is_null()).cloned();
+    let detail = body.get("skipped_detail").filter(|v| !v.is_null());
     Ok(Created {
         kind,
         task_id,
         provider_status,
-        skipped: skip_reasons(&skipped_ids, detail.as_ref().and_then(Value::as_object)),
+        skipped: skip_reasons(&skipped_ids, detail.and_then(Value::as_object)),
         skipped_ids,
-        skipped_detail: detail,
+        skipped_detail: detail.map(Value::to_string),
     })
 }
 
 /// The answer [`parse_created`] reads, for `created`: `accepted` with the task id, or `success`
 /// when nothing was started, with the skipped ids and detail.
-pub(super) fn created_answer(created: &Created) -> Value {
-    let mut answer = json!({ "skipped_personnel_ids": created.skipped_ids });
-    if let Some(detail) = &created.skipped_detail {
-        answer["skipped_detail"] = detail.clone();
-    }
-    match &created.task_id {
-        Some(id) => {
-            answer["status"] = "accepted".into();
-            answer["task_id"] = id.as_str().into();
-            answer["job_id"] = id.as_str().into();
+pub(super) fn created_answer(created: &Created) -> String {
+    json_out::object(|obj| {
+        obj.strs("skipped_personnel_ids", &created.skipped_ids);
+        if let Some(detail) = &created.skipped_detail {
+            obj.raw("skipped_detail", detail);
         }
-        None => answer["status"] = "success".into(),
-    }
-    answer
+        match &created.task_id {
+            Some(id) => obj
+                .str("status", "accepted")
+                .str("task_id", id)
+                .str("job_id", id),
+            None => obj.str("status", "success"),
+        };
+    })
 }
 
 /// The `skipped_detail` lists and the reason each stands for (OpenAPI 0.25
@@ -411,13 +414,13 @@ pub(super) fn precheck(
     selection: &Selection,
 ) -> Option<HttpRequest> {
     let route = route(kind)?;
-    let mut body = json!({
-        "action_type": route.precheck_action,
-        "params": selection_body(selection),
+    let body = json_out::object(|obj| {
+        obj.str("action_type", route.precheck_action);
+        let mut params = Obj::new(obj.key("params"));
+        selection_body(&mut params, selection);
+        params.end();
+        obj.opt_str("call_source", endpoint.call_source.map(|s| s.as_str()));
     });
-    if let Some(source) = endpoint.call_source {
-        body["call_source"] = Value::from(source.as_str());
-    }
     Some(endpoint.request(Method::Post, "/external/actions/precheck", Some(body)))
 }
 
@@ -557,6 +560,7 @@ mod tests {
     use crate::error::ErrorCode;
     use crate::kind::Provider;
     use crate::providers::{self, CallSource};
+    use serde_json::json;
 
     const NOW: Millis = 1_763_800_000_000;
 
@@ -617,8 +621,8 @@ mod tests {
         assert_eq!(c.task_id.as_deref(), Some("98765432109876543"));
         assert_eq!(c.skipped_ids, ["5", "6"]);
         assert_eq!(
-            c.skipped_detail,
-            Some(json!([{"id": "5", "reason": "already_unlocked"}]))
+            c.skipped_detail.as_deref(),
+            Some(r#"[{"id":"5","reason":"already_unlocked"}]"#)
         );
         assert_eq!(
             parse(201, r#"{"status":"accepted","job_id":"77"}"#)

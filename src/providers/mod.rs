@@ -17,7 +17,6 @@ use serde_json::Value;
 use crate::contacts::{Contact, ContactPage, ContactQuery};
 use crate::error::{Error, ErrorCode};
 use crate::http::{HttpRequest, HttpResponse, Method, Millis};
-use crate::json_text;
 use crate::kind::{Provider, TaskKind};
 use crate::model::Snapshot;
 use crate::schedule::Schedule;
@@ -110,7 +109,7 @@ impl Endpoint {
         ))
     }
 
-    fn request(&self, method: Method, path: &str, body: Option<Value>) -> HttpRequest {
+    fn request(&self, method: Method, path: &str, body: Option<String>) -> HttpRequest {
         let mut headers = vec![("accept", "application/json".to_string())];
         if body.is_some() {
             headers.push(("content-type", "application/json".to_string()));
@@ -126,7 +125,7 @@ impl Endpoint {
             method,
             url: format!("{}{path}", self.base_url),
             headers,
-            body: body.map(|b| json_text::stringify(&b)),
+            body,
         }
     }
 }
@@ -184,7 +183,7 @@ pub struct Created {
     /// Every skipped contact with the provider's reason, so a UI can say why it was not charged.
     pub skipped: Vec<Skipped>,
     /// The provider's `skipped_detail`, as sent.
-    pub skipped_detail: Option<Value>,
+    pub skipped_detail: Option<String>,
 }
 
 /// A contact a create did not charge, and why.
@@ -341,7 +340,7 @@ impl Created {
 /// The provider's own create answer for a task a proxy started (the `StartedTask` view JS got,
 /// as JSON), so the client behind the proxy reads it as it would read the provider's. Each
 /// provider's file writes its shape next to its reader.
-pub fn created_answer(started: &Value) -> Result<Value, Error> {
+pub fn created_answer(started: &Value) -> Result<String, Error> {
     let refuse = || Error::validation("started", "started must be a StartedTask object.");
     let view = started.as_object().ok_or_else(refuse)?;
     let kind = json::text(view, "kind")
@@ -355,7 +354,10 @@ pub fn created_answer(started: &Value) -> Result<Value, Error> {
             .to_string(),
         skipped_ids: json::id_list(view, "skippedIds"),
         skipped: Vec::new(),
-        skipped_detail: view.get("skippedDetail").filter(|v| !v.is_null()).cloned(),
+        skipped_detail: view
+            .get("skippedDetail")
+            .filter(|v| !v.is_null())
+            .map(Value::to_string),
     };
     Ok(match kind {
         TaskKind::LensmorEmail | TaskKind::LensmorPhone => lensmor::created_answer(&created),
@@ -530,9 +532,8 @@ mod tests {
         ];
         for (kind, body) in answers {
             let created = parse_created(kind, &HttpResponse::new(201, body), 0).unwrap();
-            let view = crate::json_view::started(&created, None, 0, None, false);
-            let answer = created_answer(&view).unwrap();
-            let text = crate::json_text::stringify(&answer);
+            let view = crate::json_view::started(&created, None, 0, None, false, None);
+            let text = created_answer(&serde_json::from_str(&view).unwrap()).unwrap();
             let again = parse_created(kind, &HttpResponse::new(201, &text), 0).unwrap();
             assert_eq!(again, created, "{body} -> {text}");
         }

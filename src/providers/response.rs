@@ -160,7 +160,7 @@ fn api_error(
         details: body
             .and_then(|b| b.get("details"))
             .filter(|d| !d.is_null())
-            .cloned(),
+            .map(Value::to_string),
     }
 }
 
@@ -291,7 +291,7 @@ mod tests {
         let e = object_body(&r, NOW, "x").unwrap_err();
         assert_eq!(e.code, ErrorCode::NotFound);
         assert_eq!(e.status, Some(404));
-        assert_eq!(e.details, Some(serde_json::json!({"taskId": "9"})));
+        assert_eq!(e.details.as_deref(), Some(r#"{"taskId":"9"}"#));
     }
 
     #[test]

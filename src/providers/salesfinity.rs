@@ -3,13 +3,12 @@
 //! A request is a task with exactly one item (the profile). `not-found` is a finished lookup
 //! that found nothing and costs nothing, so it completes the task rather than failing it.
 
-use serde_json::{json, Value};
-
 use super::json::{self, Object};
 use super::response::object_body;
 use super::{path_segment, Balance, Created, Endpoint, ProviderFacts};
 use crate::error::Error;
 use crate::http::{HttpRequest, HttpResponse, Method, Millis};
+use crate::json_out;
 use crate::kind::TaskKind;
 use crate::model::{Item, ItemState, Snapshot, TaskStatus};
 use crate::validate::Enrichment;
@@ -26,16 +25,12 @@ pub(super) const PRICE: u64 = 1;
 const ENRICHMENT_PATH: &str = "/v1/api/enrichment/email";
 
 pub(super) fn create(endpoint: &Endpoint, enrichment: &Enrichment) -> HttpRequest {
-    let mut body = json!({
-        "linkedin_url": enrichment.linkedin_url,
-        "type": enrichment.email_type.as_str(),
+    let body = json_out::object(|obj| {
+        obj.str("linkedin_url", &enrichment.linkedin_url)
+            .str("type", enrichment.email_type.as_str())
+            .opt_str("callback_url", enrichment.callback_url.as_deref())
+            .opt_str("external_id", enrichment.external_id.as_deref());
     });
-    if let Some(url) = &enrichment.callback_url {
-        body["callback_url"] = Value::from(url.as_str());
-    }
-    if let Some(id) = &enrichment.external_id {
-        body["external_id"] = Value::from(id.as_str());
-    }
     endpoint.request(Method::Post, ENRICHMENT_PATH, Some(body))
 }
 
@@ -70,12 +65,15 @@ pub(super) fn parse_created(response: &HttpResponse, now: Millis) -> Result<Crea
 }
 
 /// The answer [`parse_created`] reads, for `created`.
-pub(super) fn created_answer(created: &Created) -> Value {
+pub(super) fn created_answer(created: &Created) -> String {
     let status = match created.provider_status.as_str() {
         "" => "pending",
         status => status,
     };
-    json!({ "_id": created.task_id, "status": status })
+    json_out::object(|obj| {
+        obj.str_or_null("_id", created.task_id.as_deref())
+            .str("status", status);
+    })
 }
 
 /// Reads `200 { _id, status, linkedin_url, enrichment_type, email: { email, type } | null, external_id }`.
@@ -163,6 +161,7 @@ mod tests {
     use crate::error::ErrorCode;
     use crate::kind::Provider;
     use crate::providers;
+    use serde_json::{json, Value};
 
     const NOW: Millis = 1_763_800_000_000;
 
