@@ -27,7 +27,6 @@ pub mod http;
 #[cfg(target_arch = "wasm32")]
 mod js;
 mod json_out;
-mod json_text;
 pub mod json_view;
 pub mod kind;
 pub mod model;

@@ -100,8 +100,7 @@ pub fn created_answer(
         .ok()
         .and_then(|text| convert::text(&text.into()))
         .unwrap_or_default();
-    let view = crate::json_text::parse(&text).unwrap_or_default();
-    providers::created_answer(&view)
+    providers::created_answer(&text)
         .map(|answer| to_js(&answer))
         .map_err(|e| to_js_error(&e, None))
 }

@@ -3,12 +3,8 @@
 //! Paths, field names and status words are the ones in the seeds and `API.md`. The phone routes
 //! mirror the email ones (create shape inferred from the public endpoint list).
 
-use serde_json::Value;
-
-use serde::de::{IgnoredAny, MapAccess};
-
-use super::json::{self, Object, ReadField, Scalar, Shaped};
-use super::response::{checked, object_body};
+use super::json::{self, read_fields, Ids, List, Raw, Scalar};
+use super::response::read_object;
 use super::{
     path_segment, query_string, Balance, Created, Endpoint, ProviderFacts, SkipReason, Skipped,
 };
@@ -102,15 +98,15 @@ pub(super) fn parse_created(
 ) -> Result<Created, Error> {
     let noun = route(kind).map_or("", |r| r.noun);
     let what = format!("Starting the Lensmor {noun} unlock");
-    let body = object_body(response, now, &what)?;
-    if let Some(field) = ["task_id", "job_id"]
+    let body: CreatedAnswer = read_object(response, now, &what)?;
+    if let Some(field) = [("task_id", &body.task_id), ("job_id", &body.job_id)]
         .into_iter()
-        .find(|f| json::inexact_id(&body, f))
+        .find_map(|(name, id)| id.is_inexact_id().then_some(name))
     {
         return Err(super::inexact_task_id(&what, field).with_status(response.status));
     }
-    let task_id = json::id(&body, "task_id").or_else(|| json::id(&body, "job_id"));
-    let provider_status = json::text(&body, "status").unwrap_or_default().to_string();
+    let task_id = body.task_id.id().or_else(|| body.job_id.id());
+    let provider_status = body.status.text().unwrap_or_default().to_string();
     if task_id.is_none() && provider_status == "accepted" {
         return Err(Error::protocol(format!(
             "{what}: Lensmor accepted the task but sent no task_id, so it cannot be polled. \
@@ -118,17 +114,33 @@ pub(super) fn parse_created(
         ))
         .with_status(response.status));
     }
-    let skipped_ids = json::id_list(&body, "skipped_personnel_ids");
-    let detail = body.get("skipped_detail").filter(|v| !v.is_null());
+    let skipped_ids = body.skipped_ids.0;
+    let detail = body.skipped_detail.0;
     Ok(Created {
         kind,
         task_id,
         provider_status,
-        skipped: skip_reasons(&skipped_ids, detail.and_then(Value::as_object)),
+        skipped: skip_reasons(&skipped_ids, detail.as_deref().and_then(json::object)),
         skipped_ids,
-        skipped_detail: detail.map(Value::to_string),
+        skipped_detail: detail,
     })
 }
+
+/// A create answer's fields (OpenAPI 0.25 `ContactUnlockSubmission`).
+#[derive(Default)]
+struct CreatedAnswer<'a> {
+    status: Scalar<'a>,
+    task_id: Scalar<'a>,
+    job_id: Scalar<'a>,
+    skipped_ids: Ids,
+    /// Kept as sent, for callers; its lists are read again by [`skip_reasons`].
+    skipped_detail: Raw,
+}
+
+read_fields!('a, CreatedAnswer<'a> {
+    "status" => status, "task_id" => task_id, "job_id" => job_id,
+    "skipped_personnel_ids" => skipped_ids, "skipped_detail" => skipped_detail,
+});
 
 /// The answer [`parse_created`] reads, for `created`: `accepted` with the task id, or `success`
 /// when nothing was started, with the skipped ids and detail.
@@ -148,23 +160,26 @@ pub(super) fn created_answer(created: &Created) -> String {
     })
 }
 
-/// The `skipped_detail` lists and the reason each stands for (OpenAPI 0.25
-/// `ContactUnlockSubmission`).
-const SKIP_LISTS: [(&str, SkipReason); 5] = [
-    (
-        "already_unlocked_personnel_ids",
-        SkipReason::AlreadyUnlocked,
-    ),
-    ("unlocking_personnel_ids", SkipReason::Unlocking),
-    ("missing_personnel_ids", SkipReason::Missing),
-    ("invalid_personnel_ids", SkipReason::Invalid),
-    ("unlinked_personnel_ids", SkipReason::Unlinked),
-];
+/// The `skipped_detail` lists (OpenAPI 0.25 `ContactUnlockSubmission`), each a reason.
+#[derive(Default)]
+struct SkipDetail {
+    already_unlocked: Ids,
+    unlocking: Ids,
+    missing: Ids,
+    invalid: Ids,
+    unlinked: Ids,
+}
+
+read_fields!('a, SkipDetail {
+    "already_unlocked_personnel_ids" => already_unlocked,
+    "unlocking_personnel_ids" => unlocking, "missing_personnel_ids" => missing,
+    "invalid_personnel_ids" => invalid, "unlinked_personnel_ids" => unlinked,
+});
 
 /// One entry per skipped contact with the reason the provider gave: every id of the detail
 /// lists, then the ids of `skipped_personnel_ids` that no list explains (`Unspecified`). An id
 /// is listed once, under the first reason found.
-fn skip_reasons(skipped_ids: &[String], detail: Option<&Object>) -> Vec<Skipped> {
+fn skip_reasons(skipped_ids: &[String], detail: Option<SkipDetail>) -> Vec<Skipped> {
     let mut out: Vec<Skipped> = Vec::new();
     let mut add = |id: String, reason: SkipReason| {
         if !out.iter().any(|s| s.id == id) {
@@ -172,8 +187,14 @@ fn skip_reasons(skipped_ids: &[String], detail: Option<&Object>) -> Vec<Skipped>
         }
     };
     if let Some(detail) = detail {
-        for (list, reason) in SKIP_LISTS {
-            for id in json::id_list(detail, list) {
+        for (list, reason) in [
+            (detail.already_unlocked, SkipReason::AlreadyUnlocked),
+            (detail.unlocking, SkipReason::Unlocking),
+            (detail.missing, SkipReason::Missing),
+            (detail.invalid, SkipReason::Invalid),
+            (detail.unlinked, SkipReason::Unlinked),
+        ] {
+            for id in list.0 {
                 add(id, reason);
             }
         }
@@ -186,9 +207,7 @@ fn skip_reasons(skipped_ids: &[String], detail: Option<&Object>) -> Vec<Skipped>
 
 /// Reads `200 { taskId, taskStatus, items: [{ personnelId, status, email|phone, errorCode }] }`.
 ///
-/// In one pass over the text into [`TaskAnswer`] (no `Value` is built: this runs for every
-/// poll of every task). What is odd or hostile takes the slow road: an answer that is an
-/// ApiError, or not a JSON object, is read by [`object_body`] for the error it stands for.
+/// In one pass over the text into [`TaskAnswer`] (this runs for every poll of every task).
 pub(super) fn parse_task(
     kind: TaskKind,
     task_id: &str,
@@ -197,15 +216,7 @@ pub(super) fn parse_task(
 ) -> Result<Snapshot, Error> {
     let route = route(kind).ok_or_else(|| Error::protocol("not a Lensmor task"))?;
     let what = format!("Polling Lensmor {} task {task_id}", route.noun);
-    checked(response, now, &what)?;
-    let answer = match serde_json::from_str::<Shaped<TaskAnswer>>(&response.body) {
-        Ok(Shaped::Object(answer)) if !answer.error_key => answer,
-        _ => {
-            return Err(object_body(response, now, &what).err().unwrap_or_else(|| {
-                Error::protocol(format!("{what}: the answer could not be read."))
-            }))
-        }
-    };
+    let answer: TaskAnswer = read_object(response, now, &what)?;
     let missing = |field: &str| {
         Error::protocol(format!("{what}: the answer has no {field}.")).with_status(response.status)
     };
@@ -214,9 +225,9 @@ pub(super) fn parse_task(
         .text()
         .ok_or_else(|| missing("taskStatus"))?;
     let entries = match answer.items {
-        Some(Shaped::List(entries)) => entries,
-        None | Some(Shaped::Scalar(Scalar::Absent)) => Vec::new(),
-        Some(_) => return Err(missing("items list")),
+        List::Entries(entries) => entries,
+        List::Absent => Vec::new(),
+        List::Other => return Err(missing("items list")),
     };
     let (items, anomalies) = read_items(&entries, route.value_field);
     Ok(Snapshot {
@@ -236,10 +247,8 @@ pub(super) fn parse_task(
 struct TaskAnswer<'a> {
     task_id: Scalar<'a>,
     task_status: Scalar<'a>,
-    /// A list of items, or null when absent; anything else is no items list.
-    items: Option<Shaped<'a, RawItem<'a>>>,
-    /// The answer is an ApiError (`errorKey`), even with a 2xx status.
-    error_key: bool,
+    /// A list of items, or absent (or null); anything else is no items list.
+    items: List<RawItem<'a>>,
 }
 
 #[derive(Default)]
@@ -251,38 +260,19 @@ struct RawItem<'a> {
     error_code: Scalar<'a>,
 }
 
-impl<'de> ReadField<'de> for TaskAnswer<'de> {
-    fn read<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
-        match key {
-            "taskId" => self.task_id = map.next_value()?,
-            "taskStatus" => self.task_status = map.next_value()?,
-            "items" => self.items = Some(map.next_value()?),
-            "errorKey" => self.error_key = map.next_value::<Scalar>()?.text().is_some(),
-            _ => drop(map.next_value::<IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
+read_fields!('a, TaskAnswer<'a> {
+    "taskId" => task_id, "taskStatus" => task_status, "items" => items,
+});
 
-impl<'de> ReadField<'de> for RawItem<'de> {
-    fn read<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
-        let slot = match key {
-            "personnelId" => &mut self.personnel_id,
-            "status" => &mut self.status,
-            "email" => &mut self.email,
-            "phone" => &mut self.phone,
-            "errorCode" => &mut self.error_code,
-            _ => return map.next_value::<IgnoredAny>().map(drop),
-        };
-        *slot = map.next_value()?;
-        Ok(())
-    }
-}
+read_fields!('a, RawItem<'a> {
+    "personnelId" => personnel_id, "status" => status, "email" => email, "phone" => phone,
+    "errorCode" => error_code,
+});
 
 /// Reads every item it can. One odd item never sinks the answer: an entry without a usable id
 /// or status is left out and named in the anomalies, and an id listed twice keeps the entry that
 /// says most (a delivered email is never replaced by a failure listed after it).
-fn read_items(entries: &[Shaped<RawItem>], value_field: &str) -> (Vec<Item>, Vec<Anomaly>) {
+fn read_items(entries: &[Option<RawItem>], value_field: &str) -> (Vec<Item>, Vec<Anomaly>) {
     let mut items: Vec<Item> = Vec::with_capacity(entries.len());
     // Where each read item stood in the answer, to name repeats by their place.
     let mut source = Vec::with_capacity(entries.len());
@@ -293,7 +283,7 @@ fn read_items(entries: &[Shaped<RawItem>], value_field: &str) -> (Vec<Item>, Vec
         anomalies[index] = Some(anomaly);
     };
     for (index, entry) in entries.iter().enumerate() {
-        let Shaped::Object(raw) = entry else {
+        let Some(raw) = entry else {
             note(index, Anomaly::ItemWithoutId { index });
             continue;
         };
@@ -365,16 +355,22 @@ pub(super) fn balance(endpoint: &Endpoint) -> HttpRequest {
 /// Reads `{ totalBalance, resetAt, ... }`; other fields come and go between API versions.
 pub(super) fn parse_balance(response: &HttpResponse, now: Millis) -> Result<Balance, Error> {
     let what = "Reading the Lensmor credit balance";
-    let body = object_body(response, now, what)?;
-    let balance = json::number(&body, "totalBalance").ok_or_else(|| {
+    let body: BalanceAnswer = read_object(response, now, what)?;
+    let balance = body.total.number().ok_or_else(|| {
         Error::protocol(format!("{what}: the answer has no totalBalance."))
             .with_status(response.status)
     })?;
-    let reset_at = json::number(&body, "resetAt")
-        .filter(|v| *v >= 0.0)
-        .map(|v| v as Millis);
+    let reset_at = body.reset_at.whole();
     Ok(Balance { balance, reset_at })
 }
+
+#[derive(Default)]
+struct BalanceAnswer<'a> {
+    total: Scalar<'a>,
+    reset_at: Scalar<'a>,
+}
+
+read_fields!('a, BalanceAnswer<'a> { "totalBalance" => total, "resetAt" => reset_at });
 
 /// What Lensmor says an unlock would do, before anything is charged.
 ///
@@ -426,35 +422,63 @@ pub(super) fn precheck(
 
 pub(super) fn parse_precheck(response: &HttpResponse, now: Millis) -> Result<Precheck, Error> {
     let what = "Prechecking the Lensmor unlock";
-    let body = object_body(response, now, what)?;
-    let empty = Object::new();
-    let detail = body
-        .get("detail")
-        .and_then(Value::as_object)
-        .unwrap_or(&empty);
-    let count = |name: &str| {
-        json::number(detail, name)
-            .filter(|n| *n >= 0.0)
-            .map_or(0, |n| n as u64)
-    };
-    let text = |name: &str| json::text(&body, name).unwrap_or_default().to_string();
+    let body: PrecheckAnswer = read_object(response, now, what)?;
+    let detail = body.detail.unwrap_or_default();
+    let count = |n: &Scalar| n.whole().unwrap_or(0);
+    let text = |s: &Scalar| s.text().unwrap_or_default().to_string();
     Ok(Precheck {
-        allowed: json::boolean(&body, "allowed").unwrap_or(false),
-        should_charge: json::boolean(&body, "should_charge").unwrap_or(false),
-        credits: json::number(&body, "credits").unwrap_or(0.0),
-        reason_code: text("reason_code"),
-        biz_code: text("biz_code"),
-        chargeable_ids: json::id_list(detail, "personnel_ids"),
-        already_unlocked_ids: json::id_list(detail, "already_unlocked_personnel_ids"),
-        unlocking_ids: json::id_list(detail, "unlocking_personnel_ids"),
-        missing_ids: json::id_list(detail, "missing_personnel_ids"),
-        invalid_ids: json::id_list(detail, "invalid_personnel_ids"),
-        requested_count: count("requested_count"),
-        chargeable_count: count("chargeable_count"),
-        already_unlocked_count: count("already_unlocked_count"),
-        unlocking_count: count("unlocking_count"),
+        allowed: body.allowed.boolean().unwrap_or(false),
+        should_charge: body.should_charge.boolean().unwrap_or(false),
+        credits: body.credits.number().unwrap_or(0.0),
+        reason_code: text(&body.reason_code),
+        biz_code: text(&body.biz_code),
+        chargeable_ids: detail.chargeable.0,
+        already_unlocked_ids: detail.already_unlocked.0,
+        unlocking_ids: detail.unlocking.0,
+        missing_ids: detail.missing.0,
+        invalid_ids: detail.invalid.0,
+        requested_count: count(&detail.requested),
+        chargeable_count: count(&detail.chargeable_count),
+        already_unlocked_count: count(&detail.already_unlocked_count),
+        unlocking_count: count(&detail.unlocking_count),
     })
 }
+
+#[derive(Default)]
+struct PrecheckAnswer<'a> {
+    allowed: Scalar<'a>,
+    should_charge: Scalar<'a>,
+    credits: Scalar<'a>,
+    reason_code: Scalar<'a>,
+    biz_code: Scalar<'a>,
+    detail: Option<PrecheckDetail<'a>>,
+}
+
+read_fields!('a, PrecheckAnswer<'a> {
+    "allowed" => allowed, "should_charge" => should_charge, "credits" => credits,
+    "reason_code" => reason_code, "biz_code" => biz_code, "detail" => detail,
+});
+
+#[derive(Default)]
+struct PrecheckDetail<'a> {
+    chargeable: Ids,
+    already_unlocked: Ids,
+    unlocking: Ids,
+    missing: Ids,
+    invalid: Ids,
+    requested: Scalar<'a>,
+    chargeable_count: Scalar<'a>,
+    already_unlocked_count: Scalar<'a>,
+    unlocking_count: Scalar<'a>,
+}
+
+read_fields!('a, PrecheckDetail<'a> {
+    "personnel_ids" => chargeable, "already_unlocked_personnel_ids" => already_unlocked,
+    "unlocking_personnel_ids" => unlocking, "missing_personnel_ids" => missing,
+    "invalid_personnel_ids" => invalid, "requested_count" => requested,
+    "chargeable_count" => chargeable_count, "already_unlocked_count" => already_unlocked_count,
+    "unlocking_count" => unlocking_count,
+});
 
 /// `GET /external/personnel/list?event_id=&page=&pageSize=&...`: one page of an event's
 /// contacts (free). The query was checked against the documented limits.
@@ -480,40 +504,98 @@ pub(super) fn parse_contact_page(
     now: Millis,
 ) -> Result<ContactPage, Error> {
     let what = format!("Listing the contacts of Lensmor event {}", query.event_id);
-    let body = object_body(response, now, &what)?;
-    let raw = match body.get("items") {
-        Some(Value::Array(items)) => items.as_slice(),
-        None | Some(Value::Null) => &[],
-        Some(_) => {
+    let body: ContactList = read_object(response, now, &what)?;
+    let raw = match &body.items {
+        List::Entries(items) => items.as_slice(),
+        List::Absent => &[],
+        List::Other => {
             return Err(Error::protocol(format!("{what}: items is not a list."))
                 .with_status(response.status))
         }
     };
     let items: Vec<Contact> = raw
         .iter()
-        .filter_map(|v| v.as_object().and_then(read_contact))
+        .filter_map(|v| v.as_ref().and_then(read_contact))
         .collect();
-    let empty = Object::new();
-    let semantics = object_field(&body, "semantics").unwrap_or(&empty);
-    let page_state = object_field(semantics, "pageState").unwrap_or(&empty);
-    let whole = |obj: &Object, name: &str| {
-        json::number(obj, name)
-            .filter(|n| *n >= 0.0)
-            .map(|n| n as u64)
-    };
+    let semantics = body.semantics.as_ref();
+    let page_state = semantics.and_then(|s| s.page_state.as_ref());
     Ok(ContactPage {
         unreadable: raw.len() - items.len(),
         items,
-        total: whole(&body, "total"),
-        page: whole(&body, "page").map_or(query.page, |n| n.min(u64::from(u32::MAX)) as u32),
-        page_size: whole(&body, "pageSize").map_or(query.page_size, |n| n.min(50) as u32),
-        total_pages: whole(&body, "totalPages"),
-        has_more: json::boolean(&body, "hasMore").unwrap_or(false),
-        accessible: json::boolean(page_state, "accessible").unwrap_or(true),
-        access_mode: json::text(semantics, "accessMode").map(str::to_string),
-        preview_limit: whole(semantics, "previewLimit"),
+        total: body.total.whole(),
+        page: body
+            .page
+            .whole()
+            .map_or(query.page, |n| n.min(u64::from(u32::MAX)) as u32),
+        page_size: body
+            .page_size
+            .whole()
+            .map_or(query.page_size, |n| n.min(50) as u32),
+        total_pages: body.total_pages.whole(),
+        has_more: body.has_more.boolean().unwrap_or(false),
+        accessible: page_state
+            .and_then(|p| p.accessible.boolean())
+            .unwrap_or(true),
+        access_mode: semantics
+            .and_then(|s| s.access_mode.text())
+            .map(str::to_string),
+        preview_limit: semantics.and_then(|s| s.preview_limit.whole()),
     })
 }
+
+#[derive(Default)]
+struct ContactList<'a> {
+    items: List<ContactFields<'a>>,
+    total: Scalar<'a>,
+    page: Scalar<'a>,
+    page_size: Scalar<'a>,
+    total_pages: Scalar<'a>,
+    has_more: Scalar<'a>,
+    semantics: Option<Semantics<'a>>,
+}
+
+read_fields!('a, ContactList<'a> {
+    "items" => items, "total" => total, "page" => page, "pageSize" => page_size,
+    "totalPages" => total_pages, "hasMore" => has_more, "semantics" => semantics,
+});
+
+#[derive(Default)]
+struct Semantics<'a> {
+    page_state: Option<PageState<'a>>,
+    access_mode: Scalar<'a>,
+    preview_limit: Scalar<'a>,
+}
+
+read_fields!('a, Semantics<'a> {
+    "pageState" => page_state, "accessMode" => access_mode, "previewLimit" => preview_limit,
+});
+
+#[derive(Default)]
+struct PageState<'a> {
+    accessible: Scalar<'a>,
+}
+
+read_fields!('a, PageState<'a> { "accessible" => accessible });
+
+/// A `ContactItem`'s fields.
+#[derive(Default)]
+struct ContactFields<'a> {
+    id: Scalar<'a>,
+    full_name: Scalar<'a>,
+    title: Scalar<'a>,
+    company_name: Scalar<'a>,
+    linkedin_url: Scalar<'a>,
+    email_status: Scalar<'a>,
+    email: Scalar<'a>,
+    phone_status: Scalar<'a>,
+    phone: Scalar<'a>,
+}
+
+read_fields!('a, ContactFields<'a> {
+    "id" => id, "fullName" => full_name, "title" => title, "companyName" => company_name,
+    "linkedinUrl" => linkedin_url, "contactUnlockStatus" => email_status, "email" => email,
+    "phoneUnlockStatus" => phone_status, "phone" => phone,
+});
 
 /// Reads one `ContactItem` (the profile route answers one at the top level).
 pub(super) fn parse_contact(
@@ -522,31 +604,27 @@ pub(super) fn parse_contact(
     now: Millis,
 ) -> Result<Contact, Error> {
     let what = format!("Reading Lensmor contact {personnel_id}");
-    let body = object_body(response, now, &what)?;
+    let body: ContactFields = read_object(response, now, &what)?;
     read_contact(&body).ok_or_else(|| {
         Error::protocol(format!("{what}: the answer has no id.")).with_status(response.status)
     })
 }
 
-fn object_field<'a>(obj: &'a Object, name: &str) -> Option<&'a Object> {
-    obj.get(name).and_then(Value::as_object)
-}
-
 /// A contact, or `None` without a usable id. A value is reported only with its unlocked state,
 /// like a task's items: anything else would be a guess.
-fn read_contact(obj: &Object) -> Option<Contact> {
-    let text = |name: &str| json::text(obj, name).map(str::to_string);
-    let email_status = text("contactUnlockStatus").unwrap_or_default();
+fn read_contact(fields: &ContactFields) -> Option<Contact> {
+    let text = |field: &Scalar| field.text().map(str::to_string);
+    let email_status = text(&fields.email_status).unwrap_or_default();
     let email_state = UnlockState::parse(&email_status);
-    let phone_status = text("phoneUnlockStatus");
+    let phone_status = text(&fields.phone_status);
     Some(Contact {
-        id: json::id(obj, "id")?,
-        full_name: text("fullName"),
-        title: text("title"),
-        company_name: text("companyName"),
-        linkedin_url: text("linkedinUrl"),
-        email: text("email").filter(|_| email_state == UnlockState::Unlocked),
-        phone: text("phone").filter(|_| phone_status.as_deref() == Some("ready")),
+        id: fields.id.id()?,
+        full_name: text(&fields.full_name),
+        title: text(&fields.title),
+        company_name: text(&fields.company_name),
+        linkedin_url: text(&fields.linkedin_url),
+        email: text(&fields.email).filter(|_| email_state == UnlockState::Unlocked),
+        phone: text(&fields.phone).filter(|_| phone_status.as_deref() == Some("ready")),
         email_state,
         email_status,
         phone_status,
@@ -560,7 +638,7 @@ mod tests {
     use crate::error::ErrorCode;
     use crate::kind::Provider;
     use crate::providers::{self, CallSource};
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     const NOW: Millis = 1_763_800_000_000;
 

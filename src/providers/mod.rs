@@ -12,7 +12,6 @@ mod salesfinity;
 use std::fmt;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use serde_json::Value;
 
 use crate::contacts::{Contact, ContactPage, ContactQuery};
 use crate::error::{Error, ErrorCode};
@@ -338,32 +337,44 @@ impl Created {
 }
 
 /// The provider's own create answer for a task a proxy started (the `StartedTask` view JS got,
-/// as JSON), so the client behind the proxy reads it as it would read the provider's. Each
+/// as JSON text), so the client behind the proxy reads it as it would read the provider's. Each
 /// provider's file writes its shape next to its reader.
-pub fn created_answer(started: &Value) -> Result<String, Error> {
+pub fn created_answer(started: &str) -> Result<String, Error> {
     let refuse = || Error::validation("started", "started must be a StartedTask object.");
-    let view = started.as_object().ok_or_else(refuse)?;
-    let kind = json::text(view, "kind")
+    let view: StartedView = json::object(started).ok_or_else(refuse)?;
+    let kind = view
+        .kind
+        .text()
         .and_then(TaskKind::parse)
         .ok_or_else(refuse)?;
     let created = Created {
         kind,
-        task_id: json::id(view, "taskId"),
-        provider_status: json::text(view, "providerStatus")
-            .unwrap_or_default()
-            .to_string(),
-        skipped_ids: json::id_list(view, "skippedIds"),
+        task_id: view.task_id.id(),
+        provider_status: view.provider_status.text().unwrap_or_default().to_string(),
+        skipped_ids: view.skipped_ids.0,
         skipped: Vec::new(),
-        skipped_detail: view
-            .get("skippedDetail")
-            .filter(|v| !v.is_null())
-            .map(Value::to_string),
+        skipped_detail: view.skipped_detail.0,
     };
     Ok(match kind {
         TaskKind::LensmorEmail | TaskKind::LensmorPhone => lensmor::created_answer(&created),
         TaskKind::SalesfinityEmail => salesfinity::created_answer(&created),
     })
 }
+
+/// The fields of a `StartedTask` that its create answer is written from.
+#[derive(Default)]
+struct StartedView<'a> {
+    kind: json::Scalar<'a>,
+    task_id: json::Scalar<'a>,
+    provider_status: json::Scalar<'a>,
+    skipped_ids: json::Ids,
+    skipped_detail: json::Raw,
+}
+
+json::read_fields!('a, StartedView<'a> {
+    "kind" => kind, "taskId" => task_id, "providerStatus" => provider_status,
+    "skippedIds" => skipped_ids, "skippedDetail" => skipped_detail,
+});
 
 pub fn parse_created(
     kind: TaskKind,
@@ -533,11 +544,11 @@ mod tests {
         for (kind, body) in answers {
             let created = parse_created(kind, &HttpResponse::new(201, body), 0).unwrap();
             let view = crate::json_view::started(&created, None, 0, None, false, None);
-            let text = created_answer(&serde_json::from_str(&view).unwrap()).unwrap();
+            let text = created_answer(&view).unwrap();
             let again = parse_created(kind, &HttpResponse::new(201, &text), 0).unwrap();
             assert_eq!(again, created, "{body} -> {text}");
         }
-        assert!(created_answer(&serde_json::json!({ "kind": "x" })).is_err());
-        assert!(created_answer(&serde_json::json!([])).is_err());
+        assert!(created_answer(r#"{ "kind": "x" }"#).is_err());
+        assert!(created_answer("[]").is_err());
     }
 }

@@ -1,39 +1,96 @@
 //! What every response goes through before a provider reads its fields: the size bound, the
 //! status, the JSON, and the ApiError body (which some routes send with a 2xx status).
 
-use serde_json::Value;
-
-use super::json::{self, Object};
+use super::json::{self, read_fields, Fields, Raw, Scalar, Shape, Slot, Words};
 use crate::error::{Error, ErrorCode};
 use crate::http::{HttpResponse, Millis, MAX_BODY_BYTES};
-use crate::json_text;
 
-/// The JSON object a successful response carries, or the error the response stands for.
+/// The JSON object a successful response carries, read in one pass into `T`, or the error the
+/// response stands for.
 ///
 /// `what` says what was being done ("polling Lensmor email task 321"); it leads the message.
-pub(crate) fn object_body(
-    response: &HttpResponse,
+pub(crate) fn read_object<'a, T: Fields<'a> + Default>(
+    response: &'a HttpResponse,
     now: Millis,
     what: &str,
-) -> Result<Object, Error> {
+) -> Result<T, Error> {
     checked(response, now, what)?;
-    let object = match json_text::parse(&response.body) {
-        Some(Value::Object(object)) => object,
-        Some(_) => {
-            return Err(unreadable(
-                response,
-                what,
-                "the body is JSON but not an object",
-            ))
-        }
-        None => return Err(unreadable(response, what, "the body is not JSON")),
+    let mut fields = T::default();
+    let mut answer = Answer {
+        fields: &mut fields,
+        error_key: Scalar::Absent,
     };
-    if is_api_error(&object) {
-        // A 2xx that is an ApiError is an error, not data.
-        let status = api_error_status(&object).unwrap_or(response.status);
-        return Err(api_error(response, now, what, status, Some(&object)));
+    let shape = json::read(&response.body, &mut answer);
+    let error_key = answer.error_key.text().is_some();
+    match shape {
+        Shape::Object if !error_key => Ok(fields),
+        Shape::Object => {
+            // A 2xx that is an ApiError is an error, not data.
+            let body = json::object::<ApiBody>(&response.body);
+            let status = body.as_ref().and_then(ApiBody::status);
+            let status = status.unwrap_or(response.status);
+            Err(api_error(response, now, what, status, body.as_ref()))
+        }
+        Shape::NotObject => Err(unreadable(
+            response,
+            what,
+            "the body is JSON but not an object",
+        )),
+        Shape::NotJson => Err(unreadable(response, what, "the body is not JSON")),
     }
-    Ok(object)
+}
+
+/// An answer's fields, and its `errorKey`: an answer with one is an ApiError, a key no success
+/// payload of either provider has (so no reader's fields take it).
+struct Answer<'f, 'de> {
+    fields: &'f mut dyn Fields<'de>,
+    error_key: Scalar<'de>,
+}
+
+impl<'de> Fields<'de> for Answer<'_, 'de> {
+    fn slot(&mut self, key: &str) -> Option<Slot<'_, 'de>> {
+        match key {
+            "errorKey" => Some(Slot::Scalar(&mut self.error_key)),
+            _ => self.fields.slot(key),
+        }
+    }
+}
+
+/// The fields of an ApiError body (`{ code, message, errorKey, traceId, details? }`), and of
+/// the NestJS-style `{ message: [..], error }` some proxies answer.
+#[derive(Default)]
+struct ApiBody<'a> {
+    code: Scalar<'a>,
+    message: Words,
+    error: Words,
+    error_key: Scalar<'a>,
+    trace_id: Scalar<'a>,
+    details: Raw,
+}
+
+read_fields!('a, ApiBody<'a> {
+    "code" => code, "message" => message, "error" => error, "errorKey" => error_key,
+    "traceId" => trace_id, "details" => details,
+});
+
+impl ApiBody<'_> {
+    /// The HTTP status the body names in its `code`, when that is an error status.
+    fn status(&self) -> Option<u16> {
+        let code = self.code.number()?;
+        (400.0..600.0).contains(&code).then_some(code as u16)
+    }
+
+    /// The provider's explanation: Lensmor's `message`; NestJS-style APIs send a list of
+    /// messages. Bounded: it is shown to people and logged.
+    fn message(&self) -> Option<String> {
+        let said = match self.message.0.is_empty() {
+            true => &self.error.0,
+            false => &self.message.0,
+        };
+        let said = said.join("; ");
+        let said: String = said.trim().chars().take(500).collect();
+        (!said.is_empty()).then_some(said.trim_end_matches('.').to_string())
+    }
 }
 
 /// What a successful answer must pass before any reading: the size bound, no redirect, a 2xx
@@ -117,10 +174,9 @@ fn redirect_error(response: &HttpResponse, what: &str) -> Option<Error> {
 pub(crate) fn error_from_response(response: &HttpResponse, now: Millis, what: &str) -> Error {
     // Bounded like a success body: an error page nested thousands deep is read as no JSON.
     let body = (nesting_depth(&response.body) <= MAX_DEPTH)
-        .then(|| json_text::parse(&response.body))
+        .then(|| json::object::<ApiBody>(&response.body))
         .flatten();
-    let object = body.as_ref().and_then(Value::as_object);
-    api_error(response, now, what, response.status, object)
+    api_error(response, now, what, response.status, body.as_ref())
 }
 
 fn api_error(
@@ -128,18 +184,16 @@ fn api_error(
     now: Millis,
     what: &str,
     status: u16,
-    body: Option<&Object>,
+    body: Option<&ApiBody>,
 ) -> Error {
     let code = ErrorCode::from_status(status);
-    let error_key = body
-        .and_then(|b| json::text(b, "errorKey"))
-        .map(str::to_string);
+    let error_key = body.and_then(|b| b.error_key.text()).map(str::to_string);
     let trace_id = body
-        .and_then(|b| json::text(b, "traceId"))
+        .and_then(|b| b.trace_id.text())
         .or_else(|| response.request_id())
         .map(str::to_string);
     let retry_after_ms = response.retry_after_ms(now);
-    let said = body.and_then(provider_message);
+    let said = body.and_then(ApiBody::message);
     let mut message = format!("{what} failed with HTTP {status}");
     if let Some(key) = &error_key {
         message.push_str(&format!(" {key}"));
@@ -157,27 +211,8 @@ fn api_error(
         trace_id,
         retry_after_ms,
         field: None,
-        details: body
-            .and_then(|b| b.get("details"))
-            .filter(|d| !d.is_null())
-            .map(Value::to_string),
+        details: body.and_then(|b| b.details.0.clone()),
     }
-}
-
-/// The provider's explanation: Lensmor's `message`; NestJS-style APIs send a list of messages.
-fn provider_message(body: &Object) -> Option<String> {
-    let said = match body.get("message").or_else(|| body.get("error"))? {
-        Value::String(s) => s.trim().to_string(),
-        Value::Array(list) => list
-            .iter()
-            .filter_map(Value::as_str)
-            .collect::<Vec<_>>()
-            .join("; "),
-        _ => return None,
-    };
-    // Bounded: the message is shown to people and logged.
-    let said: String = said.chars().take(500).collect();
-    (!said.is_empty()).then_some(said.trim_end_matches('.').to_string())
 }
 
 /// What a person can do about an error of this code.
@@ -209,17 +244,6 @@ fn hint(code: ErrorCode, retry_after_ms: Option<u64>) -> String {
     }
 }
 
-/// An ApiError body is recognised by its `errorKey`: no success payload of either provider has one.
-fn is_api_error(object: &Object) -> bool {
-    json::text(object, "errorKey").is_some()
-}
-
-/// The HTTP status an ApiError body names in its `code`, when that is an error status.
-fn api_error_status(object: &Object) -> Option<u16> {
-    let code = json::number(object, "code")?;
-    (400.0..600.0).contains(&code).then_some(code as u16)
-}
-
 fn unreadable(response: &HttpResponse, what: &str, problem: &str) -> Error {
     let content_type = response.header("content-type").unwrap_or("no content type");
     Error::protocol(format!(
@@ -234,6 +258,15 @@ fn unreadable(response: &HttpResponse, what: &str, problem: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reads an answer whose fields no test wants: what is checked is the error.
+    fn object_body(
+        response: &HttpResponse,
+        now: Millis,
+        what: &str,
+    ) -> Result<json::Ignored, Error> {
+        read_object(response, now, what)
+    }
 
     #[test]
     fn deep_nesting_is_refused_before_it_is_walked() {

@@ -3,8 +3,8 @@
 //! A request is a task with exactly one item (the profile). `not-found` is a finished lookup
 //! that found nothing and costs nothing, so it completes the task rather than failing it.
 
-use super::json::{self, Object};
-use super::response::object_body;
+use super::json::{read_fields, Scalar};
+use super::response::read_object;
 use super::{path_segment, Balance, Created, Endpoint, ProviderFacts};
 use crate::error::Error;
 use crate::http::{HttpRequest, HttpResponse, Method, Millis};
@@ -43,11 +43,11 @@ pub(super) fn poll(endpoint: &Endpoint, task_id: &str) -> HttpRequest {
 /// answer: a create without `_id` cannot be polled, and the caller must hear it.
 pub(super) fn parse_created(response: &HttpResponse, now: Millis) -> Result<Created, Error> {
     let what = "Requesting the Salesfinity email enrichment";
-    let body = object_body(response, now, what)?;
-    if json::inexact_id(&body, "_id") {
+    let body: TaskFields = read_object(response, now, what)?;
+    if body.id.is_inexact_id() {
         return Err(super::inexact_task_id(what, "_id").with_status(response.status));
     }
-    let task_id = json::id(&body, "_id").ok_or_else(|| {
+    let task_id = body.id.id().ok_or_else(|| {
         Error::protocol(format!(
             "{what}: the answer has no _id, so the request cannot be polled. A second request \
              may be charged once it finds an email."
@@ -57,7 +57,7 @@ pub(super) fn parse_created(response: &HttpResponse, now: Millis) -> Result<Crea
     Ok(Created {
         kind: TaskKind::SalesfinityEmail,
         task_id: Some(task_id),
-        provider_status: json::text(&body, "status").unwrap_or_default().to_string(),
+        provider_status: body.status.text().unwrap_or_default().to_string(),
         skipped_ids: Vec::new(),
         skipped: Vec::new(),
         skipped_detail: None,
@@ -83,9 +83,9 @@ pub(super) fn parse_task(
     now: Millis,
 ) -> Result<Snapshot, Error> {
     let what = format!("Polling Salesfinity enrichment {task_id}");
-    let body = object_body(response, now, &what)?;
+    let body: TaskFields = read_object(response, now, &what)?;
     let found = found_email(&body);
-    let word = json::text(&body, "status");
+    let word = body.status.text();
     let (status, state) = match word {
         Some("pending") => (TaskStatus::Pending, ItemState::Pending),
         Some("processing") => (TaskStatus::Processing, ItemState::Processing),
@@ -103,9 +103,12 @@ pub(super) fn parse_task(
         Some((email, kind)) => (Some(email), kind),
         None => (None, None),
     };
-    let task_id = json::id(&body, "_id").unwrap_or_else(|| task_id.to_string());
+    let task_id = body.id.id().unwrap_or_else(|| task_id.to_string());
     let item = Item {
-        id: json::text(&body, "linkedin_url").map_or_else(|| task_id.clone(), str::to_string),
+        id: body
+            .linkedin_url
+            .text()
+            .map_or_else(|| task_id.clone(), str::to_string),
         state,
         provider_status: provider_status.clone(),
         value,
@@ -120,23 +123,43 @@ pub(super) fn parse_task(
         status,
         provider_status,
         items: vec![item],
-        external_id: json::text(&body, "external_id").map(str::to_string),
+        external_id: body.external_id.text().map(str::to_string),
         anomalies: Vec::new(),
     })
 }
 
 /// The email and its type, when `email` is an object with a non-empty `email` string.
-fn found_email(body: &Object) -> Option<(String, Option<String>)> {
-    let email = body.get("email")?.as_object()?;
-    let address = json::text(email, "email")?.trim();
+fn found_email(body: &TaskFields) -> Option<(String, Option<String>)> {
+    let email = body.email.as_ref()?;
+    let address = email.email.text()?.trim();
     if address.is_empty() {
         return None;
     }
-    Some((
-        address.to_string(),
-        json::text(email, "type").map(str::to_string),
-    ))
+    Some((address.to_string(), email.kind.text().map(str::to_string)))
 }
+
+/// The fields of a create answer and of a task answer (the same document).
+#[derive(Default)]
+struct TaskFields<'a> {
+    id: Scalar<'a>,
+    status: Scalar<'a>,
+    linkedin_url: Scalar<'a>,
+    email: Option<EmailFields<'a>>,
+    external_id: Scalar<'a>,
+}
+
+read_fields!('a, TaskFields<'a> {
+    "_id" => id, "status" => status, "linkedin_url" => linkedin_url, "email" => email,
+    "external_id" => external_id,
+});
+
+#[derive(Default)]
+struct EmailFields<'a> {
+    email: Scalar<'a>,
+    kind: Scalar<'a>,
+}
+
+read_fields!('a, EmailFields<'a> { "email" => email, "type" => kind });
 
 pub(super) fn balance(endpoint: &Endpoint) -> HttpRequest {
     endpoint.request(Method::Get, "/v1/api/enrichment/credits", None)
@@ -145,8 +168,8 @@ pub(super) fn balance(endpoint: &Endpoint) -> HttpRequest {
 /// Reads `{ "balance": 250 }`.
 pub(super) fn parse_balance(response: &HttpResponse, now: Millis) -> Result<Balance, Error> {
     let what = "Reading the Salesfinity credit balance";
-    let body = object_body(response, now, what)?;
-    let balance = json::number(&body, "balance").ok_or_else(|| {
+    let body: BalanceAnswer = read_object(response, now, what)?;
+    let balance = body.balance.number().ok_or_else(|| {
         Error::protocol(format!("{what}: the answer has no balance.")).with_status(response.status)
     })?;
     Ok(Balance {
@@ -154,6 +177,13 @@ pub(super) fn parse_balance(response: &HttpResponse, now: Millis) -> Result<Bala
         reset_at: None,
     })
 }
+
+#[derive(Default)]
+struct BalanceAnswer<'a> {
+    balance: Scalar<'a>,
+}
+
+read_fields!('a, BalanceAnswer<'a> { "balance" => balance });
 
 #[cfg(test)]
 mod tests {
