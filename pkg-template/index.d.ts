@@ -2,7 +2,7 @@
 // (wasm-bindgen declares `[Symbol.dispose]` on UnlockClient; this lib names that symbol.)
 import type { UnlockClient as GeneratedClient, ClientOptions, UnlockErrorFields, Snapshot, StartedTask, TaskResult, WaitOptions } from "./unlock_tasks.js";
 
-export { checkUnlockInput, checkEnrichInput, tokenFor, parseTaskResponse, creditsPerContact, providerFacts, proxyStatus, createdAnswer } from "./unlock_tasks.js";
+export * from "./api.js";
 export type {
   TaskKind, TaskStatus, ItemStatus, PollingOptions, ClientOptions, UnlockInput, EnrichInput,
   StartedTask, RunningTask, NothingStarted, StartBase, Item, Snapshot, TaskResult, PollStep, UnlockEvent,

@@ -2,7 +2,7 @@
 // .wasm is (a CDN URL, a Response, bytes, a compiled module), and a failed load is a rejected
 // promise app code can catch. The API is the same as the default entry's, once `init()` has
 // resolved.
-import load, { UnlockClient, checkUnlockInput, checkEnrichInput, tokenFor, parseTaskResponse, creditsPerContact, providerFacts, proxyStatus, createdAnswer } from "./unlock_tasks.js";
+import load, { UnlockClient } from "./unlock_tasks.js";
 import { extend } from "./extras.js";
 
 let loading = null;
@@ -19,5 +19,4 @@ export function init(source = new URL("./unlock_tasks_bg.wasm", import.meta.url)
   return loading;
 }
 
-export { UnlockClient, checkUnlockInput, checkEnrichInput, tokenFor, parseTaskResponse, creditsPerContact, providerFacts, proxyStatus, createdAnswer };
-export { UnlockError } from "./errors.js";
+export * from "./api.js";

@@ -4,21 +4,10 @@
 const { readFileSync } = require("node:fs");
 const { join } = require("node:path");
 const glue = require("./unlock_tasks.cjs");
-const { UnlockError } = require("./errors.cjs");
 const { extend } = require("./extras.cjs");
 
 glue.initSync({ module: readFileSync(join(__dirname, "unlock_tasks_bg.wasm")) });
 extend(glue.UnlockClient);
 
-module.exports = {
-  UnlockClient: glue.UnlockClient,
-  checkUnlockInput: glue.checkUnlockInput,
-  checkEnrichInput: glue.checkEnrichInput,
-  tokenFor: glue.tokenFor,
-  parseTaskResponse: glue.parseTaskResponse,
-  creditsPerContact: glue.creditsPerContact,
-  providerFacts: glue.providerFacts,
-  proxyStatus: glue.proxyStatus,
-  createdAnswer: glue.createdAnswer,
-  UnlockError,
-};
+// A plain object (the values, not api.cjs's getters and __esModule mark), as before.
+module.exports = { ...require("./api.cjs") };

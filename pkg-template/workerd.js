@@ -1,11 +1,10 @@
 // Cloudflare Workers / workerd: the .wasm is imported as a compiled module (code generation
 // from bytes is not allowed there).
 import wasmModule from "./unlock_tasks_bg.wasm";
-import { initSync, UnlockClient, checkUnlockInput, checkEnrichInput, tokenFor, parseTaskResponse, creditsPerContact, providerFacts, proxyStatus, createdAnswer } from "./unlock_tasks.js";
+import { initSync, UnlockClient } from "./unlock_tasks.js";
 import { extend } from "./extras.js";
 
 initSync({ module: wasmModule });
 extend(UnlockClient);
 
-export { UnlockClient, checkUnlockInput, checkEnrichInput, tokenFor, parseTaskResponse, creditsPerContact, providerFacts, proxyStatus, createdAnswer };
-export { UnlockError } from "./errors.js";
+export * from "./api.js";

@@ -60,14 +60,18 @@ copyFileSync(join(root, "LICENSE"), join(pkg, "LICENSE"));
 // CommonJS for require() (Jest's default mode, Node before 20.19): the same glue, converted by
 // esbuild; it is always initialized with the .wasm's bytes, so its import.meta default is unused.
 const { buildSync } = await import("esbuild");
-for (const [from, to] of [["unlock_tasks.js", "unlock_tasks.cjs"], ["errors.js", "errors.cjs"], ["extras.js", "extras.cjs"]]) {
+for (const [from, to] of [["unlock_tasks.js", "unlock_tasks.cjs"], ["errors.js", "errors.cjs"], ["extras.js", "extras.cjs"], ["api.js", "api.cjs"]]) {
   buildSync({ entryPoints: [join(pkg, from)], outfile: join(pkg, to), format: "cjs", platform: "node", logLevel: "error", logOverride: { "empty-import-meta": "silent" } });
 }
+// api.cjs re-exports the CommonJS glue and error class, not the ESM ones.
+const apiCjs = join(pkg, "api.cjs");
+writeFileSync(apiCjs, readFileSync(apiCjs, "utf8").replace(/require\("\.\/(unlock_tasks|errors)\.js"\)/g, 'require("./$1.cjs")'));
 // TypeScript reads .d.cts for require() in a "type": "module" package.
 copyFileSync(join(pkg, "unlock_tasks.d.ts"), join(pkg, "unlock_tasks.d.cts"));
 copyFileSync(join(pkg, "unlock_tasks_bg.wasm.d.ts"), join(pkg, "unlock_tasks_bg.wasm.d.cts"));
 writeFileSync(join(pkg, "init.d.cts"), readFileSync(join(pkg, "init.d.ts"), "utf8").replaceAll('"./index.js"', '"./index.cjs"'));
-writeFileSync(join(pkg, "index.d.cts"), readFileSync(join(pkg, "index.d.ts"), "utf8").replaceAll('"./unlock_tasks.js"', '"./unlock_tasks.cjs"'));
+writeFileSync(join(pkg, "index.d.cts"), readFileSync(join(pkg, "index.d.ts"), "utf8").replaceAll('"./unlock_tasks.js"', '"./unlock_tasks.cjs"').replaceAll('"./api.js"', '"./api.cjs"'));
+writeFileSync(join(pkg, "api.d.cts"), readFileSync(join(pkg, "api.d.ts"), "utf8").replaceAll('"./unlock_tasks.js"', '"./unlock_tasks.cjs"'));
 
 const version = /^version = "([^"]+)"/m.exec(readFileSync(join(root, "Cargo.toml"), "utf8"))[1];
 const manifest = JSON.parse(readFileSync(join(pkg, "package.json"), "utf8"));

@@ -41,7 +41,7 @@ const SCENARIO = `
 test("the tarball holds what the exports map names, and nothing else", () => {
   const files = readdirSync(join(app, "node_modules/unlock-tasks")).sort();
   assert.deepEqual(files, [
-    "LICENSE", "README.md", "errors.cjs", "errors.js", "extras.cjs", "extras.js", "index.d.cts", "index.d.ts", "index.js",
+    "LICENSE", "README.md", "api.cjs", "api.d.cts", "api.d.ts", "api.js", "errors.cjs", "errors.js", "extras.cjs", "extras.js", "index.d.cts", "index.d.ts", "index.js",
     "init.cjs", "init.d.cts", "init.d.ts", "init.js", "node.cjs", "node.js", "package.json", "unlock_tasks.cjs",
     "unlock_tasks.d.cts", "unlock_tasks.d.ts", "unlock_tasks.js", "unlock_tasks_bg.wasm", "unlock_tasks_bg.wasm.d.cts",
     "unlock_tasks_bg.wasm.d.ts", "workerd.js",
@@ -49,6 +49,21 @@ test("the tarball holds what the exports map names, and nothing else", () => {
   // The package's own README, for its users: no repository scripts, no unshipped links.
   const readme = readFileSync(join(app, "node_modules/unlock-tasks/README.md"), "utf8");
   assert.doesNotMatch(readme, /npm run (demo|sandbox|test|build)|\]\((?!https?:)[^)]+\)/);
+});
+
+test("every entry exports the same API: ESM, require(), and unlock-tasks/init in both", async () => {
+  const out = JSON.parse(await node("names.mjs", `
+    import { createRequire } from "node:module";
+    const require = createRequire(import.meta.url);
+    const names = (api) => Object.keys(api).filter((name) => name !== "init").sort();
+    const esmInit = await import("unlock-tasks/init"); // its names, before any init()
+    console.log(JSON.stringify({
+      esm: names(await import("unlock-tasks")), cjs: names(require("unlock-tasks")),
+      esmInit: names(esmInit), cjsInit: names(require("unlock-tasks/init")),
+    }));
+  `));
+  const api = ["UnlockClient", "UnlockError", "checkEnrichInput", "checkUnlockInput", "createdAnswer", "creditsPerContact", "parseTaskResponse", "providerFacts", "proxyStatus", "tokenFor"];
+  assert.deepEqual(out, { esm: api, cjs: api, esmInit: api, cjsInit: api });
 });
 
 test("import from plain Node ESM", async () => {
