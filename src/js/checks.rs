@@ -161,7 +161,7 @@ pub fn parse_task_response(
         .filter(|s| s.fract() == 0.0 && (100.0..=599.0).contains(s))
         .ok_or_else(|| invalid("status", "an HTTP status (100 to 599)"))?;
     let body = text(&body).ok_or_else(|| invalid("body", "the answer's text, a string"))?;
-    let response = crate::http::HttpResponse::new(status as u16, &body);
+    let response = crate::http::HttpResponse::new(status as u16, body);
     crate::providers::parse_task(kind, &task_id, &response, io::now())
         .map(|snapshot| to_js(&json_view::TaskView::snapshot(&snapshot, None).text()))
         .map_err(|e| to_js_error(&e, None))

@@ -550,5 +550,11 @@ mod tests {
         }
         assert!(created_answer(r#"{ "kind": "x" }"#).is_err());
         assert!(created_answer("[]").is_err());
+        // Hostile nesting is refused by the parser's depth limit, never walked to the bottom.
+        let deep = format!(
+            r#"{{"kind":"lensmor.email","skippedDetail":{}}}"#,
+            "[".repeat(100_000)
+        );
+        assert!(created_answer(&deep).is_err());
     }
 }
