@@ -113,7 +113,8 @@ pub fn list<T>(out: &mut String, entries: &[T], mut write: impl FnMut(&mut Strin
 }
 
 /// A JSON string: quotes, backslashes and control characters escaped (RFC 8259 §7); everything
-/// else, non-ASCII included, written as it is.
+/// else, non-ASCII included, written as it is. The bytes escaped are all ASCII, so every cut
+/// between them falls on a character boundary.
 pub fn string(out: &mut String, value: &str) {
     out.push('"');
     let mut start = 0;

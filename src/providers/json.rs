@@ -233,12 +233,12 @@ pub(crate) enum List<T> {
     Other,
 }
 
-/// What [`SlotSeed`] needs of a [`List`]: it is one, then each entry is an object or not.
+/// What [`SlotSeed`] needs of a [`List`]: whether it is one, then its entries one by one.
 pub(crate) trait Entries<'de> {
     fn absent(&mut self);
     fn set(&mut self, list: bool);
-    fn object(&mut self) -> &mut dyn Fields<'de>;
-    fn other(&mut self);
+    /// Adds an entry, read into fields when it is an object (`None` if this is not a list).
+    fn push(&mut self, object: bool) -> Option<&mut dyn Fields<'de>>;
 }
 
 impl<'de, T: Fields<'de> + Default> Entries<'de> for List<T> {
@@ -252,23 +252,13 @@ impl<'de, T: Fields<'de> + Default> Entries<'de> for List<T> {
             List::Other
         };
     }
-    fn object(&mut self) -> &mut dyn Fields<'de> {
-        match self {
-            List::Entries(entries) => entries.push(Some(T::default())),
-            _ => *self = List::Entries(vec![Some(T::default())]),
-        }
-        match self {
-            List::Entries(entries) => match entries.last_mut() {
-                Some(Some(entry)) => entry,
-                _ => unreachable!("an entry was just pushed"),
-            },
-            _ => unreachable!("entries were just set"),
-        }
-    }
-    fn other(&mut self) {
-        if let List::Entries(entries) = self {
-            entries.push(None);
-        }
+    fn push(&mut self, object: bool) -> Option<&mut dyn Fields<'de>> {
+        let List::Entries(entries) = self else {
+            return None;
+        };
+        entries.push(object.then(T::default));
+        let entry = entries.last_mut()?.as_mut()?;
+        Some(entry)
     }
 }
 
@@ -295,12 +285,10 @@ macro_rules! read_fields {
 }
 pub(crate) use read_fields;
 
-/// An object whose fields no reader wants (tests that look at the error a body stands for).
-#[cfg(test)]
+/// An object whose fields no reader wants.
 #[derive(Debug, Default)]
 pub(crate) struct Ignored;
 
-#[cfg(test)]
 impl<'de> Fields<'de> for Ignored {
     fn slot(&mut self, _: &str) -> Option<Slot<'_, 'de>> {
         None
@@ -476,14 +464,15 @@ impl<'de> DeserializeSeed<'de> for EntrySeed<'_, 'de> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        // An entry is read as a nested object; a value that is not one reads as `other`.
+        // An entry is read as a nested object; a value that is not one is added as `None`.
         let mut entry = Entry {
             list: self.0,
             object: false,
+            nowhere: Ignored,
         };
         SlotSeed(Slot::Object(&mut entry)).deserialize(deserializer)?;
         if !entry.object {
-            entry.list.other();
+            entry.list.push(false);
         }
         Ok(())
     }
@@ -492,12 +481,18 @@ impl<'de> DeserializeSeed<'de> for EntrySeed<'_, 'de> {
 struct Entry<'s, 'de> {
     list: &'s mut dyn Entries<'de>,
     object: bool,
+    /// Where an object's fields go if the list had no place for it (it always has: `set(true)`
+    /// comes first), so that no input can reach a panic.
+    nowhere: Ignored,
 }
 
 impl<'de> Nested<'de> for Entry<'_, 'de> {
     fn begin(&mut self) -> &mut dyn Fields<'de> {
         self.object = true;
-        self.list.object()
+        match self.list.push(true) {
+            Some(fields) => fields,
+            None => &mut self.nowhere,
+        }
     }
 }
 
