@@ -41,7 +41,7 @@ const SCENARIO = `
 test("the tarball holds what the exports map names, and nothing else", () => {
   const files = readdirSync(join(app, "node_modules/unlock-tasks")).sort();
   assert.deepEqual(files, [
-    "LICENSE", "README.md", "api.cjs", "api.d.cts", "api.d.ts", "api.js", "errors.cjs", "errors.js", "extras.cjs", "extras.js", "index.d.cts", "index.d.ts", "index.js",
+    "LICENSE", "README.md", "api.cjs", "api.d.cts", "api.d.ts", "api.js", "extras.cjs", "extras.js", "index.d.cts", "index.d.ts", "index.js",
     "init.cjs", "init.d.cts", "init.d.ts", "init.js", "node.cjs", "node.js", "package.json", "unlock_tasks.cjs",
     "unlock_tasks.d.cts", "unlock_tasks.d.ts", "unlock_tasks.js", "unlock_tasks_bg.wasm", "unlock_tasks_bg.wasm.d.cts",
     "unlock_tasks_bg.wasm.d.ts", "workerd.js",
