@@ -30,6 +30,12 @@ fn body() -> impl Strategy<Value = String> {
         r#"{"code":404,"message":"x","errorKey":"NOT_FOUND","traceId":"t"}"#,
         r#"{"taskId":1e400,"taskStatus":null,"items":{"__proto__":{"polluted":true}}}"#,
         r#"{"items":[null,1,"x",{"personnelId":[],"status":{}}],"taskStatus":"completed"}"#,
+        r#"{"status":"accepted","task_id":5,"skipped_personnel_ids":["7",8],"skipped_detail":{"already_unlocked_personnel_ids":["7"],"x":[{"y":-1.5e3}]}}"#,
+        r#"{"allowed":true,"credits":15,"detail":{"personnel_ids":["790"],"requested_count":"2"}}"#,
+        r#"{"items":[{"id":9,"contactUnlockStatus":"unlocked","email":"a@b.c"},7],"total":1,"semantics":{"pageState":{"accessible":false}}}"#,
+        r#"{"code":409,"message":["a","b"],"error":"Conflict","errorKey":"X","details":{"k":[null,true]}}"#,
+        r#"{"kind":"lensmor.email","taskId":"5","skippedDetail":{"a":["é
+"]}}"#,
     ]);
     prop_oneof![
         real.prop_flat_map(|s| (Just(s), 0..s.len(), any::<char>()))
@@ -106,6 +112,11 @@ proptest! {
         let _ = providers::parse_created(kind, &response, NOW);
         let _ = providers::parse_balance(kind.provider(), &response, NOW);
         let _ = providers::parse_precheck(&response, NOW);
+        let query = unlock_tasks::ContactQuery::new("139574", None, None, Default::default(), None)
+            .expect("a valid query");
+        let _ = providers::parse_contacts(&query, &response, NOW);
+        let _ = providers::parse_contact("789", &response, NOW);
+        let _ = providers::created_answer(&response.body);
         let _ = response.retry_after_ms(NOW);
     }
 
