@@ -66,6 +66,19 @@ test("every entry exports the same API: ESM, require(), and unlock-tasks/init in
   assert.deepEqual(out, { esm: api, cjs: api, esmInit: api, cjsInit: api });
 });
 
+test("every entry file declares the same exports, the browser's bundled ones included", async () => {
+  const { buildSync } = await import("esbuild");
+  const folder = join(app, "node_modules/unlock-tasks");
+  const exportsOf = (file) => {
+    const { metafile } = buildSync({ entryPoints: [join(folder, file)], bundle: true, write: false, format: "esm", platform: "neutral", metafile: true, outdir: "out", external: ["*.wasm", "node:*"], logLevel: "silent" });
+    return Object.values(metafile.outputs).find((o) => o.entryPoint).exports.filter((name) => name !== "init").sort();
+  };
+  const api = ["UnlockClient", "UnlockError", "checkEnrichInput", "checkUnlockInput", "createdAnswer", "creditsPerContact", "parseTaskResponse", "providerFacts", "proxyStatus", "tokenFor"];
+  for (const file of ["index.js", "init.js", "node.js", "workerd.js"]) assert.deepEqual(exportsOf(file), api, file);
+  // The browser's entries are one file each: nothing to fetch before the .wasm.
+  for (const file of ["index.js", "init.js"]) assert.doesNotMatch(readFileSync(join(folder, file), "utf8"), /^\s*(import|export)\s[^;]*\sfrom\s/m, file);
+});
+
 test("import from plain Node ESM", async () => {
   const out = JSON.parse(await node("esm.mjs", `import { UnlockClient, UnlockError } from "unlock-tasks";\n(async () => {${SCENARIO}})();`));
   assert.deepEqual(out, { status: "completed", delivered: 2, failed: ["793"], code: "true:validation" });
