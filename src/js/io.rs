@@ -8,10 +8,10 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
-use js_sys::{Function, Promise};
+use js_sys::{Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{AbortController, AbortSignal, Headers, RequestInit, RequestRedirect, Response};
 
 use crate::error::Error;
@@ -23,6 +23,18 @@ extern "C" {
     // pass through wasm frames (see `convert`).
     #[wasm_bindgen(catch, js_name = fetch)]
     fn global_fetch(input: &str, init: &RequestInit) -> Result<Promise, JsValue>;
+
+    /// A response's body stream, and its reader. Their methods throw when the body was
+    /// already used (a caller's `fetch` may hand back such a `Response`), hence our own
+    /// `catch` imports.
+    type Body;
+    #[wasm_bindgen(catch, method, js_name = getReader)]
+    fn get_reader(this: &Body) -> Result<BodyReader, JsValue>;
+    type BodyReader;
+    #[wasm_bindgen(catch, method)]
+    fn read(this: &BodyReader) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(catch, method)]
+    fn cancel(this: &BodyReader) -> Result<Promise, JsValue>;
 }
 
 /// Browsers cap timers at 2^31-1 ms; longer waits are slept in pieces.
@@ -179,19 +191,8 @@ async fn fetch(
         .map_err(describe)?
         .dyn_into()
         .map_err(|_| "the fetch option did not resolve to a Response".to_string())?;
-    let text = JsFuture::from(response.text().map_err(describe)?)
-        .await
-        .map_err(describe)?;
-    // A body past the core's limit is cut before it is copied into wasm memory (the core then
-    // refuses it by size): a runaway answer must not exhaust the module's memory.
-    let text: js_sys::JsString = text.dyn_into().unwrap_or_default();
-    let limit = MAX_BODY_BYTES as u32 + 1;
-    let text = if text.length() > limit {
-        text.slice(0, limit)
-    } else {
-        text
-    };
-    let mut out = HttpResponse::new(response.status(), String::from(text));
+    let body = read_body(&response).await?;
+    let mut out = HttpResponse::new(response.status(), body);
     let received = response.headers();
     for name in RESPONSE_HEADERS {
         if let Ok(Some(value)) = received.get(name) {
@@ -199,6 +200,54 @@ async fn fetch(
         }
     }
     Ok(out)
+}
+
+/// The body as text, read chunk by chunk and cut one byte past the core's limit (which then
+/// refuses it by size): an endless or huge answer is never held whole, in JS or in wasm
+/// memory, and its stream is cancelled. Decoded as `Response.text()` does: UTF-8, a leading
+/// byte-order mark dropped, invalid bytes replaced.
+async fn read_body(response: &Response) -> Result<String, String> {
+    let stream = Reflect::get(response, &"body".into()).map_err(describe)?;
+    if stream.is_null() || stream.is_undefined() {
+        return Ok(String::new());
+    }
+    let reader = stream
+        .unchecked_into::<Body>()
+        .get_reader()
+        .map_err(describe)?;
+    let mut bytes: Vec<u8> = Vec::new();
+    loop {
+        let chunk = JsFuture::from(reader.read().map_err(describe)?)
+            .await
+            .map_err(describe)?;
+        if Reflect::get(&chunk, &"done".into())
+            .map_err(describe)?
+            .is_truthy()
+        {
+            break;
+        }
+        let value: Uint8Array = Reflect::get(&chunk, &"value".into())
+            .map_err(describe)?
+            .dyn_into()
+            .map_err(|_| "the body's stream gave something other than bytes".to_string())?;
+        let room = MAX_BODY_BYTES + 1 - bytes.len();
+        let take = (value.length() as usize).min(room);
+        let start = bytes.len();
+        bytes.resize(start + take, 0);
+        value.subarray(0, take as u32).copy_to(&mut bytes[start..]);
+        if bytes.len() > MAX_BODY_BYTES {
+            if let Ok(cancelled) = reader.cancel() {
+                // Awaited apart, so that a source whose cancel never settles delays nothing
+                // and one whose cancel fails is not an unhandled rejection.
+                spawn_local(async move {
+                    let _ = JsFuture::from(cancelled).await;
+                });
+            }
+            break;
+        }
+    }
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    Ok(String::from_utf8_lossy(text).into_owned())
 }
 
 /// A thrown JS value as text, for an error message (never containing request headers). Read

@@ -192,6 +192,35 @@ test("the module still works after 10,000 failures in a row", async () => {
   assert.equal(typeof step.token, "string");
 });
 
+test("an endless body is cut at 4 MB and its stream cancelled; a used body or a stream of non-bytes is an UnlockError", async () => {
+  let pulled = 0;
+  let cancelled = false;
+  const endless = () => new ReadableStream({
+    pull(controller) { pulled += 65536; controller.enqueue(new Uint8Array(65536).fill(32)); },
+    cancel() { cancelled = true; },
+  });
+  // requestTimeoutMs bounds the old way of reading (the whole text first), which never ends here.
+  const client = new UnlockClient({ provider: "lensmor", apiKey: "uak_x", baseUrl: "http://127.0.0.1:9", requestTimeoutMs: 5000, maxRetries: 0, fetch: async () => new Response(endless(), { status: 200 }) });
+  const error = await client.getTask(tokenFor("lensmor.email", "321")).catch((e) => e);
+  assert.ok(error instanceof UnlockError, String(error));
+  assert.equal(error.code, "protocol", error.message);
+  assert.match(error.message, /more than the 4194304 bytes/);
+  assert.ok(cancelled, "the stream was cancelled");
+  assert.ok(pulled < 5 * 1024 * 1024, `read ${pulled} bytes, not much past the limit`);
+
+  const used = new Response("{}");
+  await used.text();
+  const strings = new Response(new ReadableStream({ start(c) { c.enqueue("not bytes"); c.close(); } }));
+  for (const answer of [used, strings]) {
+    const e = await answeredBy(async () => answer).getTask(tokenFor("lensmor.email", "321"), { signal: undefined }).catch((x) => x);
+    assert.ok(e instanceof UnlockError, String(e));
+    assert.equal(e.code, "network", e.message);
+  }
+  // Read as Response.text() reads: a leading byte-order mark is dropped.
+  const bom = answeredBy(async () => new Response("\uFEFF" + JSON.stringify({ taskId: "321", taskStatus: "processing", items: [] })));
+  assert.equal((await bom.getTask(tokenFor("lensmor.email", "321"))).status, "processing");
+});
+
 test("numeric task ids past 2^53 are kept to the last digit, and past 2^64 refused by name", async () => {
   const answering = (body) => answeredBy(async () => new Response(body, { status: 201 }));
   const input = { eventId: "139574", personnelIds: ["1"] };
