@@ -186,12 +186,15 @@ async fn fetch(
             .map_err(describe)?,
         None => global_fetch(&request.url, &init).map_err(describe)?.into(),
     };
-    let response: Response = JsFuture::from(Promise::resolve(&pending))
+    // Every wait of the request is raced against its signal: a caller's fetch, or a body stream,
+    // that ignores the signal would otherwise hold the request past its time limit, forever.
+    let aborted = rejected_on_abort(signal);
+    let response: Response = JsFuture::from(race(&Promise::resolve(&pending), &aborted))
         .await
         .map_err(describe)?
         .dyn_into()
         .map_err(|_| "the fetch option did not resolve to a Response".to_string())?;
-    let body = read_body(&response).await?;
+    let body = read_body(&response, &aborted).await?;
     let mut out = HttpResponse::new(response.status(), body);
     let received = response.headers();
     for name in RESPONSE_HEADERS {
@@ -206,7 +209,7 @@ async fn fetch(
 /// refuses it by size): an endless or huge answer is never held whole, in JS or in wasm
 /// memory, and its stream is cancelled. Decoded as `Response.text()` does: UTF-8, a leading
 /// byte-order mark dropped, invalid bytes replaced.
-async fn read_body(response: &Response) -> Result<String, String> {
+async fn read_body(response: &Response, aborted: &Promise) -> Result<String, String> {
     let stream = Reflect::get(response, &"body".into()).map_err(describe)?;
     if stream.is_null() || stream.is_undefined() {
         return Ok(String::new());
@@ -217,7 +220,7 @@ async fn read_body(response: &Response) -> Result<String, String> {
         .map_err(describe)?;
     let mut bytes: Vec<u8> = Vec::new();
     loop {
-        let chunk = JsFuture::from(reader.read().map_err(describe)?)
+        let chunk = JsFuture::from(race(&reader.read().map_err(describe)?, aborted))
             .await
             .map_err(describe)?;
         if Reflect::get(&chunk, &"done".into())
@@ -248,6 +251,22 @@ async fn read_body(response: &Response) -> Result<String, String> {
     }
     let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     Ok(String::from_utf8_lossy(text).into_owned())
+}
+
+/// A promise that rejects when `signal` aborts (at once if it already has), to race waits with.
+/// The listener is the promise's own `reject`: no closure to keep or free.
+fn rejected_on_abort(signal: &AbortSignal) -> Promise {
+    if signal.aborted() {
+        return Promise::reject(&"aborted".into());
+    }
+    Promise::new(&mut |_resolve, reject| {
+        let _ = signal.add_event_listener_with_callback("abort", &reject);
+    })
+}
+
+/// `Promise.race([promise, aborted])`.
+fn race(promise: &Promise, aborted: &Promise) -> Promise {
+    Promise::race(&js_sys::Array::of2(promise, aborted))
 }
 
 /// A thrown JS value as text, for an error message (never containing request headers). Read

@@ -221,6 +221,18 @@ test("an endless body is cut at 4 MB and its stream cancelled; a used body or a 
   assert.equal((await bom.getTask(tokenFor("lensmor.email", "321"))).status, "processing");
 });
 
+test("a caller's fetch or body stream that ignores the abort still ends at requestTimeoutMs", { timeout: 30_000 }, async () => {
+  const never = new Promise(() => {});
+  const silent = () => new Response(new ReadableStream({ pull() { return never; } }));
+  for (const fetch of [() => never, async () => silent()]) {
+    const client = new UnlockClient({ provider: "lensmor", apiKey: "uak_x", baseUrl: "http://127.0.0.1:9", requestTimeoutMs: 300, maxRetries: 0, fetch });
+    const error = await client.getTask(tokenFor("lensmor.email", "321")).catch((e) => e);
+    assert.ok(error instanceof UnlockError, String(error));
+    assert.equal(error.code, "network", error.message);
+    assert.match(error.message, /within 300 ms/);
+  }
+});
+
 test("numeric task ids past 2^53 are kept to the last digit, and past 2^64 refused by name", async () => {
   const answering = (body) => answeredBy(async () => new Response(body, { status: 201 }));
   const input = { eventId: "139574", personnelIds: ["1"] };
