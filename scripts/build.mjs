@@ -68,13 +68,13 @@ const apiCjs = join(pkg, "api.cjs");
 const apiText = readFileSync(apiCjs, "utf8");
 if (!apiText.includes('require("./unlock_tasks.js")')) throw new Error("api.cjs: esbuild no longer writes the glue's require as expected");
 writeFileSync(apiCjs, apiText.replace('require("./unlock_tasks.js")', 'require("./unlock_tasks.cjs")'));
-// The browser's entries as one file each, the glue, extras and API inlined: through separate
-// modules a page learns of the glue only after fetching the entry, and of the .wasm only after
-// evaluating them all, one round trip per level. Bundled, a fresh Chromium page's import fell
-// from about 44 to about 28 ms (BENCHMARKS.md). Node and workerd read their modules locally,
-// where it measured no difference, and keep theirs.
-for (const entry of ["index.js", "init.js"]) {
-  buildSync({ entryPoints: [join(pkg, entry)], outfile: join(pkg, entry), allowOverwrite: true, bundle: true, format: "esm", platform: "neutral", logLevel: "error" });
+// The browser's and Node's entries as one file each, the glue, extras and API inlined: through
+// separate modules a page learns of the glue only after fetching the entry, and of the .wasm
+// only after evaluating them all, one round trip per level. Bundled, a fresh Chromium page's
+// import fell from about 44 to about 28 ms, and Node's start-up from 14.2 to 12.7 ms
+// (BENCHMARKS.md). workerd's entry imports the .wasm as a module, which wrangler bundles.
+for (const [entry, platform] of [["index.js", "neutral"], ["init.js", "neutral"], ["node.js", "node"]]) {
+  buildSync({ entryPoints: [join(pkg, entry)], outfile: join(pkg, entry), allowOverwrite: true, bundle: true, format: "esm", platform, logLevel: "error" });
 }
 // TypeScript reads .d.cts for require() in a "type": "module" package.
 copyFileSync(join(pkg, "unlock_tasks.d.ts"), join(pkg, "unlock_tasks.d.cts"));
