@@ -21,9 +21,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{
-    Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
-};
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::json_out;
 
@@ -94,54 +92,6 @@ impl Scalar<'_> {
             Scalar::Bool(b) => Some(*b),
             _ => None,
         }
-    }
-}
-
-impl<'de> Deserialize<'de> for Scalar<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ScalarVisitor)
-    }
-}
-
-struct ScalarVisitor;
-
-impl<'de> Visitor<'de> for ScalarVisitor {
-    type Value = Scalar<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Text(Cow::Borrowed(text)))
-    }
-    fn visit_str<E>(self, text: &str) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Text(Cow::Owned(text.to_string())))
-    }
-    fn visit_string<E>(self, text: String) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Text(Cow::Owned(text)))
-    }
-    fn visit_u64<E>(self, n: u64) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Integer(n.to_string()))
-    }
-    fn visit_i64<E>(self, n: i64) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Integer(n.to_string()))
-    }
-    fn visit_f64<E>(self, n: f64) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Float(n))
-    }
-    fn visit_bool<E>(self, b: bool) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Bool(b))
-    }
-    fn visit_unit<E>(self) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Absent)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar<'de>, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Scalar::Other)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar<'de>, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Scalar::Other)
     }
 }
 
@@ -405,12 +355,12 @@ impl<'de> Visitor<'de> for SlotSeed<'_, 'de> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         match self.0 {
             Slot::Ids(ids) => {
-                while let Some(entry) = seq.next_element::<Scalar>()? {
+                while let Some(entry) = next_scalar(&mut seq)? {
                     ids.extend(entry.id());
                 }
             }
             Slot::Words(words) => {
-                while let Some(entry) = seq.next_element::<Scalar>()? {
+                while let Some(entry) = next_scalar(&mut seq)? {
                     words.extend(entry.text().map(str::to_string));
                 }
             }
@@ -444,11 +394,25 @@ impl<'de> Visitor<'de> for SlotSeed<'_, 'de> {
     }
 }
 
+/// The next entry of a list, as a [`Scalar`] read by the one visitor.
+fn next_scalar<'de, A: SeqAccess<'de>>(seq: &mut A) -> Result<Option<Scalar<'de>>, A::Error> {
+    let mut entry = Scalar::Absent;
+    let read = seq.next_element_seed(SlotSeed(Slot::Scalar(&mut entry)))?;
+    Ok(read.map(|()| entry))
+}
+
+/// The next key of an object (a string, borrowed from the text unless it has escapes).
+fn next_key<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<Scalar<'de>>, A::Error> {
+    let mut key = Scalar::Absent;
+    let read = map.next_key_seed(SlotSeed(Slot::Scalar(&mut key)))?;
+    Ok(read.map(|()| key))
+}
+
 fn read_map<'de, A: MapAccess<'de>>(
     fields: &mut dyn Fields<'de>,
     mut map: A,
 ) -> Result<(), A::Error> {
-    while let Some(key) = map.next_key::<Scalar>()? {
+    while let Some(key) = next_key(&mut map)? {
         match fields.slot(key.text().unwrap_or_default()) {
             Some(slot) => map.next_value_seed(SlotSeed(slot))?,
             None => drop(map.next_value::<IgnoredAny>()?),
@@ -522,7 +486,7 @@ fn write_list<'de, A: SeqAccess<'de>>(out: &mut String, mut seq: A) -> Result<()
 fn write_map<'de, A: MapAccess<'de>>(out: &mut String, mut map: A) -> Result<(), A::Error> {
     out.push('{');
     let mut first = true;
-    while let Some(key) = map.next_key::<Scalar>()? {
+    while let Some(key) = next_key(&mut map)? {
         let mut value = None;
         map.next_value_seed(SlotSeed(Slot::Raw(&mut value)))?;
         if !first {

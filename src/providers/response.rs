@@ -95,7 +95,7 @@ impl ApiBody<'_> {
 
 /// What a successful answer must pass before any reading: the size bound, no redirect, a 2xx
 /// status (else the error the answer stands for), and nesting no deeper than [`MAX_DEPTH`].
-pub(crate) fn checked(response: &HttpResponse, now: Millis, what: &str) -> Result<(), Error> {
+fn checked(response: &HttpResponse, now: Millis, what: &str) -> Result<(), Error> {
     if response.body.len() > MAX_BODY_BYTES {
         return Err(Error::protocol(format!(
             "{what}: the response is more than the {MAX_BODY_BYTES} bytes accepted."
@@ -171,7 +171,7 @@ fn redirect_error(response: &HttpResponse, what: &str) -> Option<Error> {
 
 /// The error an unsuccessful response stands for, with the provider's own words when it sent an
 /// ApiError body, and a hint about what to do.
-pub(crate) fn error_from_response(response: &HttpResponse, now: Millis, what: &str) -> Error {
+fn error_from_response(response: &HttpResponse, now: Millis, what: &str) -> Error {
     // Bounded like a success body: an error page nested thousands deep is read as no JSON.
     let body = (nesting_depth(&response.body) <= MAX_DEPTH)
         .then(|| json::object::<ApiBody>(&response.body))
