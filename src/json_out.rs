@@ -67,6 +67,14 @@ impl<'a> Obj<'a> {
         self
     }
 
+    /// A number, or `null` when absent.
+    pub fn uint_or_null(&mut self, key: &str, value: Option<u64>) -> &mut Self {
+        match value {
+            Some(value) => self.uint(key, value),
+            None => self.raw(key, "null"),
+        }
+    }
+
     pub fn opt_uint(&mut self, key: &str, value: Option<u64>) -> &mut Self {
         if let Some(value) = value {
             self.uint(key, value);
@@ -215,6 +223,8 @@ mod tests {
                 .str_or_null("b", None)
                 .uint("c", 3)
                 .opt_uint("d", None)
+                .uint_or_null("h", None)
+                .uint_or_null("i", Some(7))
                 .bool("e", true)
                 .strs("f", &["1".into(), "2".into()])
                 .raw("g", "{}");
@@ -222,7 +232,7 @@ mod tests {
         });
         assert_eq!(
             text,
-            r#"{"a":"x","b":null,"c":3,"e":true,"f":["1","2"],"g":{}}"#
+            r#"{"a":"x","b":null,"c":3,"h":null,"i":7,"e":true,"f":["1","2"],"g":{}}"#
         );
         assert_eq!(written(|out| Obj::new(out).end()), "{}");
         assert_eq!(written(|out| list::<u8>(out, &[], |_, _| {})), "[]");

@@ -115,10 +115,7 @@ impl PollStepView<'_> {
             if let Some(result) = &self.result {
                 result.write(obj.key("result"));
             }
-            match self.next_poll_at {
-                Some(at) => obj.uint("nextPollAt", at),
-                None => obj.raw("nextPollAt", "null"),
-            };
+            obj.uint_or_null("nextPollAt", self.next_poll_at);
             match &self.snapshot {
                 Some(snapshot) => snapshot.write(obj.key("snapshot")),
                 None => {
@@ -290,12 +287,9 @@ pub fn event(event: &Event, at: Millis) -> String {
         Event::Throttled { error, resume_at } => {
             obj.str("type", "throttled")
                 .uint("at", at)
-                .uint("resumeAt", *resume_at);
-            match error.retry_after_ms {
-                Some(ms) => obj.uint("retryAfterMs", ms),
-                None => obj.raw("retryAfterMs", "null"),
-            }
-            .str_or_null("traceId", error.trace_id.as_deref());
+                .uint("resumeAt", *resume_at)
+                .uint_or_null("retryAfterMs", error.retry_after_ms)
+                .str_or_null("traceId", error.trace_id.as_deref());
         }
         Event::Retrying {
             error,
@@ -317,10 +311,7 @@ pub fn event(event: &Event, at: Millis) -> String {
 pub fn polled(at: Millis, status: Option<u16>) -> String {
     text(|obj| {
         obj.str("type", "poll").uint("at", at);
-        match status {
-            Some(status) => obj.uint("status", status.into()),
-            None => obj.raw("status", "null"),
-        };
+        obj.uint_or_null("status", status.map(u64::from));
     })
 }
 
