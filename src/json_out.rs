@@ -7,6 +7,11 @@
 //! its own copy of the serializer. Here a view is a sequence of `push_str`s (BENCHMARKS.md has
 //! both measured). Keys are this crate's own constants, written as they are; every string
 //! value is escaped.
+//!
+//! Punctuation is written with `push_str`, never `push(char)`: at opt-level "z" `String::push`
+//! is a call that encodes the character as UTF-8 (it measured slower in the view writer's
+//! profile), hence the lint allowed here.
+#![allow(clippy::single_char_add_str)]
 
 /// One JSON object as text, its fields written by `write`.
 pub fn object(write: impl FnOnce(&mut Obj)) -> String {
@@ -24,25 +29,30 @@ pub struct Obj<'a> {
 }
 
 impl<'a> Obj<'a> {
+    /// Writes nothing yet: the `{` goes out with the first key (or as `{}` from [`Obj::end`]).
     pub fn new(out: &'a mut String) -> Obj<'a> {
-        out.push('{');
         Obj { out, empty: true }
     }
 
-    /// Writes `"key":` (after a comma unless first) and hands back the text for the value.
+    /// Writes `"key":` (after `{` or a comma) and hands back the text for the value.
     pub fn key(&mut self, key: &str) -> &mut String {
-        if !self.empty {
-            self.out.push(',');
-        }
+        self.open(key, "\":")
+    }
+
+    /// `{"key` or `,"key`, then `after`: the punctuation goes out in as few writes as it can,
+    /// because at `opt-level = "z"` every write is a call (BENCHMARKS.md).
+    fn open(&mut self, key: &str, after: &str) -> &mut String {
+        self.out.push_str(if self.empty { "{\"" } else { ",\"" });
         self.empty = false;
-        self.out.push('"');
         self.out.push_str(key);
-        self.out.push_str("\":");
+        self.out.push_str(after);
         self.out
     }
 
     pub fn str(&mut self, key: &str, value: &str) -> &mut Self {
-        string(self.key(key), value);
+        let out = self.open(key, "\":\"");
+        escaped(out, value);
+        out.push_str("\"");
         self
     }
 
@@ -104,27 +114,38 @@ impl<'a> Obj<'a> {
     }
 
     pub fn end(self) {
-        self.out.push('}');
+        self.out.push_str(if self.empty { "{}" } else { "}" });
     }
 }
 
 /// A JSON list: each entry written by `write`.
 pub fn list<T>(out: &mut String, entries: &[T], mut write: impl FnMut(&mut String, &T)) {
-    out.push('[');
+    out.push_str("[");
     for (n, entry) in entries.iter().enumerate() {
         if n > 0 {
-            out.push(',');
+            out.push_str(",");
         }
         write(out, entry);
     }
-    out.push(']');
+    out.push_str("]");
 }
 
 /// A JSON string: quotes, backslashes and control characters escaped (RFC 8259 §7); everything
-/// else, non-ASCII included, written as it is. The bytes escaped are all ASCII, so every cut
-/// between them falls on a character boundary.
+/// else, non-ASCII included, written as it is.
 pub fn string(out: &mut String, value: &str) {
-    out.push('"');
+    out.push_str("\"");
+    escaped(out, value);
+    out.push_str("\"");
+}
+
+/// A string's content, escaped. The bytes escaped are all ASCII, so every cut between them
+/// falls on a character boundary; most values have none and go out in one write.
+fn escaped(out: &mut String, value: &str) {
+    let plain = |byte: &u8| *byte >= 0x20 && *byte != b'"' && *byte != b'\\';
+    if value.as_bytes().iter().all(plain) {
+        out.push_str(value);
+        return;
+    }
     let mut start = 0;
     for (at, byte) in value.bytes().enumerate() {
         let escaped = match byte {
@@ -148,7 +169,6 @@ pub fn string(out: &mut String, value: &str) {
         start = at + 1;
     }
     out.push_str(&value[start..]);
-    out.push('"');
 }
 
 pub fn uint(out: &mut String, value: u64) {
