@@ -26,6 +26,12 @@ pub const RESPONSE_HEADERS: [&str; 6] = [
     "content-type",
 ];
 
+/// A response header value longer than this is not kept (read as absent). The headers the core
+/// reads are a number, a date or an id of a few dozen characters; a runtime caps the size of
+/// real headers, but a caller's `fetch` can hand back anything, and a request id goes into every
+/// view and error message.
+pub const MAX_HEADER_VALUE_BYTES: usize = 256;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
     Get,
@@ -99,9 +105,12 @@ impl HttpResponse {
         }
     }
 
+    /// Adds a header as received; a value over [`MAX_HEADER_VALUE_BYTES`] is left out.
     pub fn with_header(mut self, name: &str, value: &str) -> HttpResponse {
-        self.headers
-            .push((name.to_ascii_lowercase(), value.to_string()));
+        if value.len() <= MAX_HEADER_VALUE_BYTES {
+            self.headers
+                .push((name.to_ascii_lowercase(), value.to_string()));
+        }
         self
     }
 
@@ -200,6 +209,21 @@ mod tests {
                 reset_at: 1_700_000_060_000
             })
         );
+    }
+
+    #[test]
+    fn overlong_header_values_are_not_kept() {
+        let long = "r".repeat(MAX_HEADER_VALUE_BYTES + 1);
+        let fits = "r".repeat(MAX_HEADER_VALUE_BYTES);
+        let r = HttpResponse::new(429, "")
+            .with_header("x-request-id", &long)
+            .with_header(
+                "retry-after",
+                &format!("5{}", " ".repeat(MAX_HEADER_VALUE_BYTES)),
+            );
+        assert_eq!((r.request_id(), r.retry_after_ms(0)), (None, None));
+        let r = HttpResponse::new(200, "").with_header("x-request-id", &fits);
+        assert_eq!(r.request_id(), Some(fits.as_str()));
     }
 
     #[test]
