@@ -51,6 +51,15 @@ for (const pattern of optional) {
 }
 writeFileSync(dts, types);
 
+// wasm-bindgen copies the JS that Rust imports (src/js/view.js) under snippets/; it is inlined
+// into the glue, so the package keeps one glue file, which every entry (and workerd's, which is
+// not bundled) imports.
+const { buildSync } = await import("esbuild");
+const glue = join(pkg, "unlock_tasks.js");
+buildSync({ entryPoints: [glue], outfile: glue, allowOverwrite: true, bundle: true, format: "esm", platform: "neutral", logLevel: "error" });
+rmSync(join(pkg, "snippets"), { recursive: true, force: true });
+if (readFileSync(glue, "utf8").includes("./snippets/")) throw new Error("unlock_tasks.js still imports a snippet");
+
 for (const name of readdirSync(join(root, "pkg-template"))) {
   copyFileSync(join(root, "pkg-template", name), join(pkg, name));
 }
@@ -59,7 +68,6 @@ copyFileSync(join(root, "LICENSE"), join(pkg, "LICENSE"));
 
 // CommonJS for require() (Jest's default mode, Node before 20.19): the same glue, converted by
 // esbuild; it is always initialized with the .wasm's bytes, so its import.meta default is unused.
-const { buildSync } = await import("esbuild");
 for (const [from, to] of [["unlock_tasks.js", "unlock_tasks.cjs"], ["extras.js", "extras.cjs"], ["api.js", "api.cjs"]]) {
   buildSync({ entryPoints: [join(pkg, from)], outfile: join(pkg, to), format: "cjs", platform: "node", logLevel: "error", logOverride: { "empty-import-meta": "silent" } });
 }

@@ -140,7 +140,7 @@ pub fn string(out: &mut String, value: &str) {
 
 /// A string's content, escaped. The bytes escaped are all ASCII, so every cut between them
 /// falls on a character boundary; most values have none and go out in one write.
-fn escaped(out: &mut String, value: &str) {
+pub fn escaped(out: &mut String, value: &str) {
     let plain = |byte: &u8| *byte >= 0x20 && *byte != b'"' && *byte != b'\\';
     if value.as_bytes().iter().all(plain) {
         out.push_str(value);
@@ -169,6 +169,15 @@ fn escaped(out: &mut String, value: &str) {
         start = at + 1;
     }
     out.push_str(&value[start..]);
+}
+
+/// A string's length in UTF-16 code units: how JavaScript counts, and slices, the same text.
+pub fn utf16_len(value: &str) -> usize {
+    if value.is_ascii() {
+        value.len()
+    } else {
+        value.chars().map(char::len_utf16).sum()
+    }
 }
 
 pub fn uint(out: &mut String, value: u64) {

@@ -255,11 +255,19 @@ pub(crate) fn opt_signal(object: &JsValue) -> Result<Option<AbortSignal>, Error>
         .map_err(|_| Error::validation("signal", "signal must be an AbortSignal."))
 }
 
+#[wasm_bindgen(module = "/src/js/view.js")]
+extern "C" {
+    /// `JSON.parse`, then packed item lists made into objects (`src/js/view.js`).
+    #[wasm_bindgen(catch)]
+    fn view(text: &str) -> Result<JsValue, JsValue>;
+}
+
 /// A view the core wrote as JSON text ([`json_view`]) as a plain JS value, built in one step by
 /// the host's `JSON.parse`, which makes every key an own data property (`__proto__` included,
-/// never a prototype change). One call across the boundary instead of one per value.
+/// never a prototype change), and item lists made into objects by `src/js/view.js`. One call
+/// across the boundary instead of one per value.
 pub(crate) fn to_js(text: &str) -> JsValue {
-    js_sys::JSON::parse(text).unwrap_or(JsValue::NULL)
+    view(text).unwrap_or(JsValue::NULL)
 }
 
 /// An `UnlockError`: a real `Error` (stack included) with `name = "UnlockError"`, the stable

@@ -346,6 +346,34 @@ test("parseTaskResponse reads an answer already in hand, as polling would", () =
   assert.throws(() => parseTaskResponse("hubspot.email", "1", 200, "{}"), (e) => e.field === "kind");
 });
 
+test("every item comes back whole, whatever its text (the packed item list of src/js/view.js)", () => {
+  // Quotes, backslashes, control characters, U+2028, characters past U+FFFF (two UTF-16 units
+  // each, so a length counted in bytes or characters would cut the next text wrongly).
+  const odd = ['"', "\\", "\n", "\u0000", "\u001f", "\u2028", "é", "☃", "😀", "𝄞", "a", "<", ">", "{", "]", ","];
+  let seed = 7;
+  const pick = () => odd[(seed = (seed * 1103515245 + 12345) % 2 ** 31) % odd.length];
+  const text = (n) => "<" + Array.from({ length: n }, pick).join("") + ">";
+  const statuses = ["unlocked", "failed", "processing", "weird😀"];
+  const raw = Array.from({ length: 120 }, (_, i) => ({
+    personnelId: `${i}${text(i % 7)}`,
+    status: statuses[i % 4],
+    email: i % 4 === 0 ? text(i % 11) : undefined,
+    errorCode: i % 4 === 1 ? text(i % 5) : undefined,
+  }));
+  const snapshot = parseTaskResponse("lensmor.email", "321", 200, JSON.stringify({ taskId: "321", taskStatus: "processing", items: raw }));
+  const expected = raw.map((r) => ({
+    id: r.personnelId,
+    status: { unlocked: "delivered", failed: "failed", processing: "processing" }[r.status] ?? "unknown",
+    providerStatus: r.status,
+    ...(r.email === undefined ? {} : { value: r.email }),
+    ...(r.errorCode === undefined ? {} : { errorCode: r.errorCode }),
+    chargeable: r.status === "unlocked",
+  }));
+  assert.deepEqual(snapshot.items, expected);
+  assert.deepEqual(Object.keys(snapshot.items[0]), ["id", "status", "providerStatus", "value", "chargeable"]);
+  assert.deepEqual(snapshot.anomalies, []);
+});
+
 test("a token that is not a string is a validation error, never a trap", async () => {
   const client = lensmor();
   for (const bad of [null, undefined, 123, {}, true, ["ut1.x"]]) {
