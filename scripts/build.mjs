@@ -51,7 +51,7 @@ for (const pattern of optional) {
 }
 writeFileSync(dts, types);
 
-// wasm-bindgen copies the JS that Rust imports (src/js/view.js) under snippets/; it is inlined
+// wasm-bindgen copies the JS that Rust imports (src/js/boundary.js) under snippets/; it is inlined
 // into the glue, so the package keeps one glue file, which every entry (and workerd's, which is
 // not bundled) imports.
 const { buildSync } = await import("esbuild");

@@ -92,7 +92,7 @@ const STATES: [ItemState; 7] = [
 /// type and error code when present); each item's cells are its flags (1: a value, 2: a value
 /// type, 4: an error code, 8: chargeable), its id's length, its state's number, its provider
 /// status's length, then the length of each text present. Lengths are in UTF-16 code units,
-/// so JavaScript cuts `texts` with `slice`. `src/js/view.js` turns this back into the item
+/// so JavaScript cuts `texts` with `slice`. `src/js/boundary.js` turns this back into the item
 /// objects of the TypeScript types (`Item`), in their key order.
 ///
 /// Why not a list of objects: the host's `JSON.parse` of a 100-item list of objects took longer
@@ -180,7 +180,7 @@ impl PollStepView<'_> {
     }
 }
 
-/// The views as `Value`s, for tests that compare shapes: what `src/js/view.js` makes of a view's
+/// The views as `Value`s, for tests that compare shapes: what `src/js/boundary.js` makes of a view's
 /// text, packed item lists turned back into item objects.
 #[cfg(test)]
 fn to_value(text: &str) -> serde_json::Value {
@@ -210,7 +210,7 @@ fn unpack_task(task: &mut serde_json::Value) {
     }
 }
 
-/// `src/js/view.js`'s `items`, cutting the texts by UTF-16 code units as JS does.
+/// `src/js/boundary.js`'s `items`, cutting the texts by UTF-16 code units as JS does.
 #[cfg(test)]
 fn unpack_items(packed: &serde_json::Value) -> serde_json::Value {
     use serde_json::{Map, Value};

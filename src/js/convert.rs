@@ -49,11 +49,20 @@ fn array(value: &JsValue, label: &str) -> Result<bool, Error> {
 /// A JS string as a Rust string, `None` for anything else or a string past [`MAX_STRING`].
 pub(crate) fn text(value: &JsValue) -> Option<String> {
     let text = value.dyn_ref::<js_sys::JsString>()?;
-    if text.length() > MAX_STRING {
-        return None;
+    match text.length() {
+        n if n > MAX_STRING => None,
+        // An answer's text: wasm-bindgen's copy goes one UTF-16 unit at a time (`utf8`).
+        n if n > LONG_STRING => utf8(text)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .or_else(|| value.as_string()),
+        _ => value.as_string(),
     }
-    value.as_string()
 }
+
+/// Strings longer than this (UTF-16 units) are copied in by the host's encoder (`utf8`); a
+/// short one costs less through wasm-bindgen's own copy than a second call would.
+const LONG_STRING: u32 = 1024;
 
 /// The entries of a JS array, read by index, at most [`MAX_ENTRIES`].
 fn entries(value: &JsValue, label: &str) -> Result<Vec<JsValue>, Error> {
@@ -255,16 +264,19 @@ pub(crate) fn opt_signal(object: &JsValue) -> Result<Option<AbortSignal>, Error>
         .map_err(|_| Error::validation("signal", "signal must be an AbortSignal."))
 }
 
-#[wasm_bindgen(module = "/src/js/view.js")]
+#[wasm_bindgen(module = "/src/js/boundary.js")]
 extern "C" {
-    /// `JSON.parse`, then packed item lists made into objects (`src/js/view.js`).
+    /// `JSON.parse`, then packed item lists made into objects.
     #[wasm_bindgen(catch)]
     fn view(text: &str) -> Result<JsValue, JsValue>;
+    /// A string's UTF-8 bytes, copied into wasm memory natively.
+    #[wasm_bindgen(catch)]
+    fn utf8(text: &js_sys::JsString) -> Result<Vec<u8>, JsValue>;
 }
 
 /// A view the core wrote as JSON text ([`json_view`]) as a plain JS value, built in one step by
 /// the host's `JSON.parse`, which makes every key an own data property (`__proto__` included,
-/// never a prototype change), and item lists made into objects by `src/js/view.js`. One call
+/// never a prototype change), and item lists made into objects by `src/js/boundary.js`. One call
 /// across the boundary instead of one per value.
 pub(crate) fn to_js(text: &str) -> JsValue {
     view(text).unwrap_or(JsValue::NULL)

@@ -346,7 +346,7 @@ test("parseTaskResponse reads an answer already in hand, as polling would", () =
   assert.throws(() => parseTaskResponse("hubspot.email", "1", 200, "{}"), (e) => e.field === "kind");
 });
 
-test("every item comes back whole, whatever its text (the packed item list of src/js/view.js)", () => {
+test("every item comes back whole, whatever its text (the packed item list of src/js/boundary.js)", () => {
   // Quotes, backslashes, control characters, U+2028, characters past U+FFFF (two UTF-16 units
   // each, so a length counted in bytes or characters would cut the next text wrongly).
   const odd = ['"', "\\", "\n", "\u0000", "\u001f", "\u2028", "é", "☃", "😀", "𝄞", "a", "<", ">", "{", "]", ","];
@@ -372,6 +372,12 @@ test("every item comes back whole, whatever its text (the packed item list of sr
   assert.deepEqual(snapshot.items, expected);
   assert.deepEqual(Object.keys(snapshot.items[0]), ["id", "status", "providerStatus", "value", "chargeable"]);
   assert.deepEqual(snapshot.anomalies, []);
+  // A lone surrogate in the text (not JSON-escaped) reads as U+FFFD, as Response.text() does,
+  // in a short answer and in a long one (copied into wasm by another path).
+  for (const pad of [0, 2000]) {
+    const body = `{"taskStatus":"completed","pad":"${"x".repeat(pad)}","items":[{"personnelId":"1","status":"unlocked","email":"a\ud800b"}]}`;
+    assert.equal(parseTaskResponse("lensmor.email", "321", 200, body).items[0].value, "a\ufffdb");
+  }
 });
 
 test("a token that is not a string is a validation error, never a trap", async () => {

@@ -1,3 +1,6 @@
+// The two jobs the facade (src/js/convert.rs) gives to JS itself, because a JS loop across the
+// boundary would cost more: a view out, a long string in.
+//
 // The views the core writes as JSON text (src/json_view.rs), as JS values: one JSON.parse, then
 // every packed item list turned into the item objects of the TypeScript types. Building item
 // objects from the packed form takes a tenth of what JSON.parse of the same items written as
@@ -44,4 +47,14 @@ function items(packed) {
     out.push(item);
   }
   return out;
+}
+
+// A long string (an answer's text) as UTF-8 bytes for wasm memory. wasm-bindgen's own copy
+// (passStringToWasm0) moves an ASCII string one UTF-16 unit at a time, in a JS loop; the host's
+// encoder does it natively (BENCHMARKS.md). The encoder is made when this module loads, as the
+// glue's is, so a script that replaces `TextEncoder` later changes neither.
+const encoder = new TextEncoder();
+
+export function utf8(text) {
+  return encoder.encode(text);
 }
