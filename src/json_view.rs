@@ -102,42 +102,43 @@ fn items(out: &mut String, items: &[Item]) {
     out.push_str("[");
     list(out, &STATES, |out, state| string(out, state.as_str()));
     out.push_str(",\"");
+    // One pass: the texts go straight into `out`, the cells here, appended after them.
+    let mut cells = String::with_capacity(16 * items.len());
+    let text = |out: &mut String, cells: &mut String, text: &str| {
+        escaped(out, text);
+        cell(cells, utf16_len(text));
+    };
     for item in items {
-        for text in item_texts(item) {
-            escaped(out, text);
+        let flags = usize::from(item.value.is_some())
+            | usize::from(item.value_type.is_some()) << 1
+            | usize::from(item.error_code.is_some()) << 2
+            | usize::from(item.chargeable) << 3;
+        cell(&mut cells, flags);
+        text(out, &mut cells, &item.id);
+        cell(&mut cells, item.state as usize);
+        text(out, &mut cells, &item.provider_status);
+        for optional in [&item.value, &item.value_type, &item.error_code]
+            .into_iter()
+            .flatten()
+        {
+            text(out, &mut cells, optional);
         }
     }
     out.push_str("\"");
-    for item in items {
-        let flags = u64::from(item.value.is_some())
-            | u64::from(item.value_type.is_some()) << 1
-            | u64::from(item.error_code.is_some()) << 2
-            | u64::from(item.chargeable) << 3;
-        let mut texts = item_texts(item);
-        let mut cell = |n: usize| {
-            out.push_str(",");
-            uint(out, n as u64);
-        };
-        cell(flags as usize);
-        cell(texts.next().map_or(0, utf16_len));
-        cell(item.state as usize);
-        texts.for_each(|text| cell(utf16_len(text)));
-    }
+    out.push_str(&cells);
     out.push_str("]");
 }
 
-/// An item's texts in the order of its packed form: id, provider status, value, value type,
-/// error code (the last three when present).
-fn item_texts(item: &Item) -> impl Iterator<Item = &str> {
-    [
-        Some(item.id.as_str()),
-        Some(item.provider_status.as_str()),
-        item.value.as_deref(),
-        item.value_type.as_deref(),
-        item.error_code.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
+/// `,n`: most cells are a single digit, written without formatting a number.
+fn cell(out: &mut String, n: usize) {
+    const DIGITS: [&str; 10] = [",0", ",1", ",2", ",3", ",4", ",5", ",6", ",7", ",8", ",9"];
+    match DIGITS.get(n) {
+        Some(cell) => out.push_str(cell),
+        None => {
+            out.push_str(",");
+            uint(out, n as u64);
+        }
+    }
 }
 
 fn anomaly(out: &mut String, anomaly: &Anomaly) {
