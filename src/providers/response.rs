@@ -126,20 +126,20 @@ const MAX_DEPTH: usize = 64;
 /// The deepest nesting of `[` and `{` in JSON text, outside strings. A flat scan: no recursion,
 /// and it stops counting nothing (it is only compared with [`MAX_DEPTH`]).
 fn nesting_depth(text: &str) -> usize {
-    let bytes = text.as_bytes();
-    let (mut depth, mut deepest, mut at) = (0usize, 0usize, 0usize);
-    while let Some(&byte) = bytes.get(at) {
-        at += 1;
-        match byte {
-            // A string is skipped whole, to its closing quote (an escaped one does not close).
-            b'"' => {
-                while let Some(&byte) = bytes.get(at) {
-                    at += if byte == b'\\' { 2 } else { 1 };
-                    if byte == b'"' {
-                        break;
-                    }
-                }
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for byte in text.bytes() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
             }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
             b'[' | b'{' => {
                 depth += 1;
                 deepest = deepest.max(depth);
