@@ -27,19 +27,23 @@ function unpackTask(task) {
   }
 }
 
-// `[states, texts, cells...]`: per item its flags (1 value, 2 valueType, 4 errorCode,
-// 8 chargeable), id length, state number, providerStatus length, then the length of each text
-// present; lengths in UTF-16 code units, texts one after the other in that order.
+// `[states, texts, cells]`: `cells` holds numbers as characters (U+0020 + n; a larger one as
+// U+E000 then two characters of 15 bits each): per item its flags (1 value, 2 valueType,
+// 4 errorCode, 8 chargeable), id length, state number, providerStatus length, then the length
+// of each text present; lengths in UTF-16 code units, texts one after the other in that order.
 function items(packed) {
-  const states = packed[0];
-  const texts = packed[1];
+  const [states, texts, cells] = packed;
   const out = [];
   let at = 0;
-  let k = 2;
-  const take = () => texts.slice(at, (at += packed[k++]));
-  while (k < packed.length) {
-    const flags = packed[k++];
-    const item = { id: take(), status: states[packed[k++]], providerStatus: take() };
+  let k = 0;
+  const next = () => {
+    const n = cells.charCodeAt(k++) - 32;
+    return n === 0xe000 - 32 ? ((cells.charCodeAt(k++) - 32) << 15) | (cells.charCodeAt(k++) - 32) : n;
+  };
+  const take = () => texts.slice(at, (at += next()));
+  while (k < cells.length) {
+    const flags = next();
+    const item = { id: take(), status: states[next()], providerStatus: take() };
     if (flags & 1) item.value = take();
     if (flags & 2) item.valueType = take();
     if (flags & 4) item.errorCode = take();

@@ -372,6 +372,11 @@ test("every item comes back whole, whatever its text (the packed item list of sr
   assert.deepEqual(snapshot.items, expected);
   assert.deepEqual(Object.keys(snapshot.items[0]), ["id", "status", "providerStatus", "value", "chargeable"]);
   assert.deepEqual(snapshot.anomalies, []);
+  // A text of 55,264 UTF-16 units or more has its length written in three characters.
+  const long = "😀".repeat(40_000);
+  const big = parseTaskResponse("lensmor.email", "321", 200, JSON.stringify({ taskStatus: "completed", items: [{ personnelId: "1", status: "unlocked", email: long }, { personnelId: "2", status: "failed", errorCode: "E" }] }));
+  assert.deepEqual(big.items.map((i) => [i.id, i.value?.length, i.errorCode]), [["1", 80_000, undefined], ["2", undefined, "E"]]);
+  assert.equal(big.items[0].value, long);
   // A lone surrogate in the text (not JSON-escaped) reads as U+FFFD, as Response.text() does,
   // in a short answer and in a long one (copied into wasm by another path).
   for (const pad of [0, 2000]) {
