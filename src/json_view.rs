@@ -2,8 +2,9 @@
 //!
 //! This is the data half of the JS contract (the TypeScript types in `src/js/types.d.ts` describe
 //! the same shapes). It lives in the core so it is tested natively; the facade only hands the
-//! text to `JSON.parse`. Absent values are left out rather than sent as `null`, matching the
-//! optional (`?`) fields of the TypeScript types.
+//! text to `JSON.parse` (item lists, packed, are then made into objects by
+//! `src/js/boundary.js`, which the tests here copy in Rust). Absent values are left out rather
+//! than sent as `null`, matching the optional (`?`) fields of the TypeScript types.
 //!
 //! Punctuation goes out with `push_str`, as in [`crate::json_out`] (why: there).
 #![allow(clippy::single_char_add_str)]

@@ -1,10 +1,10 @@
-// The two jobs the facade (src/js/convert.rs) gives to JS itself, because a JS loop across the
-// boundary would cost more: a view out, a long string in.
+// The two jobs the facade (src/js/convert.rs) hands to JS itself, because JS does them several
+// times faster than the way across the boundary would: a view out, a long string in.
 //
 // The views the core writes as JSON text (src/json_view.rs), as JS values: one JSON.parse, then
 // every packed item list turned into the item objects of the TypeScript types. Building item
-// objects from the packed form takes a tenth of what JSON.parse of the same items written as
-// objects takes (BENCHMARKS.md). The packed form is written by json_view.rs's `items`; the
+// objects from the packed form takes a fifth to a tenth of what JSON.parse of the same items
+// written as objects takes (BENCHMARKS.md). The packed form is written by json_view.rs's `items`; the
 // shapes are its: a task view keeps its item lists under these keys, and a pollOnce step or a
 // progress event keeps its task views under `snapshot` and `result`.
 const ITEM_LISTS = ["items", "delivered", "failed", "notFound", "noValue", "unresolved"];
