@@ -159,6 +159,40 @@ test("random and adversarial calls fail only with UnlockError, never a trap or a
   for (const secret of ["uak_hostile_secret"]) assert.ok(!JSON.stringify(foreign).includes(secret));
 });
 
+test("random item texts come back whole: every id, status, value and error code, in key order", () => {
+  const r = generator(SEED + 1);
+  // Code points from every range a JSON string can carry: ASCII, controls, quotes and
+  // backslashes, Latin-1, U+2028, CJK, and past U+FFFF (two UTF-16 units each).
+  const ranges = [[0x20, 0x7e], [0x00, 0x1f], [0x22, 0x22], [0x5c, 0x5c], [0xa0, 0xff], [0x2028, 0x2029], [0x4e00, 0x4fff], [0x1f300, 0x1faff], [0x10000, 0x10ffff]];
+  const text = () => {
+    let out = "";
+    for (let n = r.int(12); n > 0; n--) {
+      const [lo, hi] = r.pick(ranges);
+      out += String.fromCodePoint(lo + r.int(hi - lo + 1));
+    }
+    return out;
+  };
+  for (let round = 0; round < 300; round++) {
+    // Some answers short, some past 1,024 UTF-16 units (copied into wasm by another path).
+    const raw = Array.from({ length: r.int(round % 2 ? 40 : 4) + 1 }, (_, i) => {
+      const status = r.pick(["unlocked", "failed", "processing", "pending"]);
+      return { personnelId: `${i}:${text()}`, status, email: status === "unlocked" ? `<${text()}>` : undefined, errorCode: status === "failed" ? text() : undefined };
+    });
+    const body = JSON.stringify({ taskId: "321", taskStatus: "processing", items: raw });
+    const snapshot = parseTaskResponse("lensmor.email", "321", 200, body);
+    const expected = raw.map((item) => ({
+      id: item.personnelId,
+      status: item.status === "unlocked" ? "delivered" : item.status,
+      providerStatus: item.status,
+      ...(item.email === undefined ? {} : { value: item.email }),
+      ...(item.errorCode ? { errorCode: item.errorCode } : {}),
+      chargeable: item.status === "unlocked",
+    }));
+    assert.deepEqual(snapshot.items, expected, `round ${round}, FUZZ_SEED=${SEED}`);
+    assert.deepEqual(snapshot.items.map(Object.keys), expected.map(Object.keys));
+  }
+});
+
 test("the module still works after 10,000 failures in a row", async () => {
   const r = generator(SEED + 1);
   const values = hostileValues(r);
