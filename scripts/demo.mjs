@@ -9,21 +9,25 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import http from "node:http";
 import { extname, join, normalize } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { startSandbox } from "../sandbox/server.mjs";
+// Only node: modules above: on a fresh clone nothing is installed yet. The sandbox needs npm
+// packages (ajv), so it is imported once ensureBuilt() has run setup.
 
 const root = join(fileURLToPath(new URL(".", import.meta.url)), "..");
 const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm", ".png": "image/png", ".svg": "image/svg+xml" };
 
-/** Builds pkg/ when it is missing or older than the Rust sources. */
+/** Installs what is missing (npm packages, the wasm target, wasm-bindgen-cli) and builds pkg/
+ *  when it is missing or older than the Rust sources. */
 function ensureBuilt() {
   const wasm = join(root, "pkg/unlock_tasks_bg.wasm");
   const newest = ["src", "src/js", "src/providers", "pkg-template"].flatMap((dir) =>
     readdirSync(join(root, dir)).map((f) => statSync(join(root, dir, f)).mtimeMs),
   );
-  if (existsSync(wasm) && statSync(wasm).mtimeMs > Math.max(...newest)) return;
-  console.log("Building the package (first run: installs the wasm target and wasm-bindgen-cli, a few minutes)...");
+  const installed = existsSync(join(root, "node_modules/.package-lock.json"));
+  const built = existsSync(wasm) && statSync(wasm).mtimeMs > Math.max(...newest);
+  if (installed && built) return;
+  console.log("Installing and building (first run: npm packages, the wasm target and wasm-bindgen-cli, a few minutes)...");
   execFileSync("bash", [join(root, "scripts/setup.sh")], { stdio: "inherit" });
-  execFileSync(process.execPath, [join(root, "scripts/build.mjs")], { stdio: "inherit" });
+  if (!built) execFileSync(process.execPath, [join(root, "scripts/build.mjs")], { stdio: "inherit" });
 }
 
 /** The page is served from www/, the package from pkg/. */
@@ -47,6 +51,7 @@ function serve(config) {
 }
 
 export async function startDemo({ port = 8788, speed = 2, polling, ttlSeconds = 3600 } = {}) {
+  const { startSandbox } = await import("../sandbox/server.mjs");
   const sandbox = await startSandbox({ speed, ttlSeconds });
   const server = serve({ sandboxUrl: sandbox.url, demoKey: "uak_demo_sandbox", eventId: "139574", polling });
   await new Promise((resolve, reject) => {
