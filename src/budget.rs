@@ -24,11 +24,22 @@ pub const DEFAULT_WINDOW_MS: u64 = 60_000;
 pub struct RateBudget {
     limit: u32,
     window_ms: u64,
-    /// Requests still in the window: (ticket, when it last counted: sent, then answered).
-    sent: VecDeque<(u64, Millis)>,
+    /// Requests still in the window: (ticket, when it last counted: sent, then answered,
+    /// whether it was answered).
+    sent: VecDeque<Entry>,
     next_ticket: u64,
     /// The provider said: nothing before this.
     closed_until: Millis,
+    /// The provider said: at most this many more before this instant
+    /// (`X-RateLimit-Remaining`, `X-RateLimit-Reset`).
+    cap: Option<(u64, Millis)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    ticket: u64,
+    at: Millis,
+    answered: bool,
 }
 
 impl Default for RateBudget {
@@ -45,24 +56,67 @@ impl RateBudget {
             sent: VecDeque::new(),
             next_ticket: 0,
             closed_until: 0,
+            cap: None,
         }
+    }
+
+    pub fn limit(&self) -> u32 {
+        self.limit
+    }
+
+    pub fn window_ms(&self) -> u64 {
+        self.window_ms
+    }
+
+    /// The even spacing of admissions when requests queue: one window shared by its limit.
+    pub fn spacing_ms(&self) -> u64 {
+        (self.window_ms / u64::from(self.limit)).max(1)
     }
 
     /// When the next request may be sent: `now` if it may go at once.
     pub fn ready_at(&mut self, now: Millis) -> Millis {
+        self.slot_times(now, &[false])[0]
+    }
+
+    /// The instants at which the next `paced.len()` requests could be sent, earliest first, if
+    /// each took its place at its instant: what the window, the provider's `Retry-After` and
+    /// its reported remaining allow. A request marked paced that must wait comes one
+    /// [`RateBudget::spacing_ms`] after the one before it instead of all at once when a window
+    /// frees up (or a `Retry-After` ends): a stampede at the reset would be refused again.
+    pub fn slot_times(&mut self, now: Millis, paced: &[bool]) -> Vec<Millis> {
+        let n = paced.len();
         self.forget_before(now);
-        let window_free = if self.sent.len() < self.limit as usize {
-            now
-        } else {
-            // The first request to leave the window frees a place.
-            let window = self.window_ms;
-            self.sent
-                .iter()
-                .map(|(_, at)| at + window)
-                .min()
-                .unwrap_or(now)
+        let window = self.window_ms;
+        let limit = self.limit as usize;
+        let mut expiries: VecDeque<Millis> = self.sent.iter().map(|e| e.at + window).collect();
+        expiries.make_contiguous().sort_unstable();
+        let open = now.max(self.closed_until);
+        let (cap_left, cap_until) = match self.cap {
+            Some((left, until)) if until > now => (left, until),
+            _ => (u64::MAX, 0),
         };
-        window_free.max(self.closed_until).max(now)
+        let mut times: Vec<Millis> = Vec::with_capacity(n);
+        for k in 0..n {
+            let mut at = open;
+            if u64::try_from(k).unwrap_or(u64::MAX) >= cap_left {
+                at = at.max(cap_until);
+            }
+            if paced[k] && k > 0 && at.max(times[k - 1]) > now {
+                at = at.max(times[k - 1] + self.spacing_ms());
+            }
+            // Requests that have left the window by `at` no longer count.
+            while expiries.front().is_some_and(|&e| e <= at) {
+                expiries.pop_front();
+            }
+            if expiries.len() >= limit {
+                // Full: the first to leave frees a place.
+                at = expiries.pop_front().unwrap_or(at);
+            }
+            // This one counts from `at` for a window (later than every earlier expiry).
+            expiries.push_back(at + window);
+            times.push(at);
+        }
+        times
     }
 
     /// Takes one request from the budget if one is free at `now`; otherwise says when to ask
@@ -72,17 +126,35 @@ impl RateBudget {
         if at > now {
             return Err(at);
         }
+        Ok(self.take(now))
+    }
+
+    /// Counts a request sent at `now`, whether or not the window had room: the caller decided.
+    pub(crate) fn take(&mut self, now: Millis) -> Ticket {
         let ticket = self.next_ticket;
         self.next_ticket += 1;
-        self.sent.push_back((ticket, now));
-        Ok(Ticket(ticket))
+        self.sent.push_back(Entry {
+            ticket,
+            at: now,
+            answered: false,
+        });
+        if let Some((left, _)) = &mut self.cap {
+            *left = left.saturating_sub(1);
+        }
+        Ticket(ticket)
     }
 
     /// The request of `ticket` ended at `now` (answered or failed): it stays in the window
     /// until `now + window`, since the provider may have counted it as late as this.
     pub fn settle(&mut self, ticket: Ticket, now: Millis) {
-        if let Some(entry) = self.sent.iter_mut().find(|(t, _)| *t == ticket.0) {
-            entry.1 = entry.1.max(now);
+        self.settle_number(ticket.0, now);
+    }
+
+    /// [`RateBudget::settle`] for a ticket that crossed a boundary as its number.
+    pub fn settle_number(&mut self, ticket: u64, now: Millis) {
+        if let Some(entry) = self.sent.iter_mut().find(|e| e.ticket == ticket) {
+            entry.at = entry.at.max(now);
+            entry.answered = true;
         }
     }
 
@@ -95,13 +167,73 @@ impl RateBudget {
         if let Some(window) = response.rate_limit() {
             if window.remaining == 0 && window.reset_at > now {
                 self.closed_until = self.closed_until.max(window.reset_at);
+            } else if window.reset_at > now {
+                // Fewer left than our own count allows (another user of the key, a clock
+                // apart): at most that many until the reset.
+                self.cap = Some((window.remaining, window.reset_at));
             }
         }
     }
 
+    /// The budget as a short text, to outlive a restart (an edge object's storage): every
+    /// request still in the window and what the provider said. Never a key or an id.
+    pub fn save(&self) -> String {
+        let mut out = format!("1;{};", self.closed_until);
+        if let Some((left, until)) = self.cap {
+            out.push_str(&format!("{left}@{until}"));
+        }
+        out.push(';');
+        for (i, entry) in self.sent.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&entry.at.to_string());
+            if !entry.answered {
+                out.push('+');
+            }
+        }
+        out
+    }
+
+    /// A budget from [`RateBudget::save`]'s text, at `now`. A request that was in flight when
+    /// it was saved counts from `now`: its answer may still be coming, and a restart must
+    /// never allow a burst. Unreadable text gives a budget closed for one window: the safe
+    /// side, since what it held is unknown.
+    pub fn restore(limit: u32, window_ms: u64, saved: &str, now: Millis) -> RateBudget {
+        let mut budget = RateBudget::new(limit, window_ms);
+        if budget.read_saved(saved, now).is_none() {
+            budget = RateBudget::new(limit, window_ms);
+            budget.closed_until = now + budget.window_ms;
+        }
+        budget
+    }
+
+    fn read_saved(&mut self, saved: &str, now: Millis) -> Option<()> {
+        let mut parts = saved.split(';');
+        (parts.next()? == "1").then_some(())?;
+        self.closed_until = parts.next()?.parse().ok()?;
+        let cap = parts.next()?;
+        if let Some((left, until)) = cap.split_once('@') {
+            self.cap = Some((left.parse().ok()?, until.parse().ok()?));
+        }
+        for item in parts.next()?.split(',').filter(|i| !i.is_empty()) {
+            let (at, answered) = match item.strip_suffix('+') {
+                Some(at) => (at.parse::<Millis>().ok()?.max(now), false),
+                None => (item.parse().ok()?, true),
+            };
+            self.sent.push_back(Entry {
+                ticket: self.next_ticket,
+                at,
+                answered,
+            });
+            self.next_ticket += 1;
+        }
+        parts.next().is_none().then_some(())
+    }
+
     fn forget_before(&mut self, now: Millis) {
         let window = self.window_ms;
-        self.sent.retain(|(_, at)| at + window > now);
+        self.sent.retain(|e| e.at + window > now);
     }
 }
 
@@ -109,6 +241,14 @@ impl RateBudget {
 #[derive(Debug)]
 #[must_use = "settle the ticket when the request ends"]
 pub struct Ticket(u64);
+
+impl Ticket {
+    /// The ticket's number, for a driver that hands it across a boundary (an edge object
+    /// answers "go" with it, and is told the answer later).
+    pub fn number(&self) -> u64 {
+        self.0
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -178,5 +318,73 @@ mod tests {
             .with_header("x-ratelimit-reset", "90");
         budget.observe(10_000, &response);
         assert_eq!(budget.ready_at(10_000), 90_000);
+    }
+
+    #[test]
+    fn a_reported_remaining_caps_the_budget_until_reset() {
+        let mut budget = RateBudget::new(120, 60_000);
+        let response = HttpResponse::new(200, "")
+            .with_header("x-ratelimit-limit", "120")
+            .with_header("x-ratelimit-remaining", "2")
+            .with_header("x-ratelimit-reset", "40");
+        budget.observe(10_000, &response);
+        assert!(budget.try_acquire(10_000).is_ok());
+        assert!(budget.try_acquire(10_000).is_ok());
+        assert_eq!(budget.try_acquire(10_000).unwrap_err(), 40_000);
+    }
+
+    #[test]
+    fn queued_requests_are_paced_not_released_at_once() {
+        let mut budget = RateBudget::new(4, 1_000);
+        budget.observe(
+            0,
+            &HttpResponse::new(429, "").with_header("retry-after", "2"),
+        );
+        assert_eq!(
+            budget.slot_times(0, &[true; 5]),
+            [2_000, 2_250, 2_500, 2_750, 3_000]
+        );
+        // Unpaced, four go at the reset and the fifth a window later.
+        assert_eq!(
+            budget.slot_times(0, &[false; 5]),
+            [2_000, 2_000, 2_000, 2_000, 3_000]
+        );
+    }
+
+    #[test]
+    fn slot_times_agree_with_what_try_acquire_allows() {
+        let mut budget = RateBudget::new(3, 1_000);
+        for at in [0, 100, 200] {
+            let t = budget.try_acquire(at).unwrap();
+            budget.settle(t, at + 50);
+        }
+        let times = budget.slot_times(200, &[false; 4]);
+        assert_eq!(times, [1_050, 1_150, 1_250, 2_050]);
+        assert_eq!(budget.try_acquire(1_049).unwrap_err(), 1_050);
+    }
+
+    #[test]
+    fn a_restored_budget_allows_no_burst() {
+        let mut budget = RateBudget::new(3, 1_000);
+        let a = budget.try_acquire(0).unwrap();
+        budget.settle(a, 10);
+        let _in_flight = budget.try_acquire(20).unwrap();
+        budget.observe(
+            30,
+            &HttpResponse::new(200, "")
+                .with_header("x-ratelimit-limit", "3")
+                .with_header("x-ratelimit-remaining", "1")
+                .with_header("x-ratelimit-reset", "1"),
+        );
+        let saved = budget.save();
+        assert_eq!(saved, "1;0;1@1000;10,20+");
+        let mut restored = RateBudget::restore(3, 1_000, &saved, 500);
+        // The cap leaves one; the in-flight request counts from the restart.
+        assert!(restored.try_acquire(500).is_ok());
+        assert_eq!(restored.try_acquire(500).unwrap_err(), 1_010);
+        assert_eq!(restored.save(), "1;0;0@1000;10,500+,500+");
+        // Unreadable: closed for a window.
+        let mut unknown = RateBudget::restore(3, 1_000, "garbage", 500);
+        assert_eq!(unknown.ready_at(500), 1_500);
     }
 }

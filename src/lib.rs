@@ -22,6 +22,7 @@ pub mod budget;
 pub mod config;
 pub mod contacts;
 pub mod error;
+pub mod governor;
 mod hash;
 pub mod http;
 #[cfg(target_arch = "wasm32")]
@@ -42,6 +43,7 @@ pub mod validate;
 pub use budget::RateBudget;
 pub use contacts::{Contact, ContactPage, ContactQuery, UnlockState};
 pub use error::{Error, ErrorCode};
+pub use governor::{Admission, Claim, Governor, Priority};
 pub use http::{HttpRequest, HttpResponse, Method, Millis};
 pub use kind::{Provider, TaskKind};
 pub use model::{Anomaly, Item, ItemState, Snapshot, Summary, TaskResult, TaskStatus};

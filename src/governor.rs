@@ -1,0 +1,369 @@
+//! Who goes next when a key's window is full: one admission queue in front of a
+//! [`RateBudget`], for every request of every user of one provider key.
+//!
+//! An app that keeps the key on its server spends one window (Lensmor: 120 requests a minute)
+//! for all of its users. A plain window admits whoever asks first, so a thousand background
+//! polls that ask every second keep a person's start waiting for minutes. The governor orders
+//! the requests that wait:
+//! 1. by [`Priority`]: a person's start, then a person's own read, then background polls;
+//! 2. then by turn within each user: every user's oldest waiting request before anyone's
+//!    second, so one user with a thousand tasks cannot take the key from a user with one;
+//! 3. then by how long each has waited (a poll stretched the longest goes first).
+//!
+//! It answers "go" (a [`Ticket`]) or "ask again at t", where t is this request's own place in
+//! the queue: the k-th in line is given the k-th free slot, background polls paced one
+//! [`RateBudget::spacing_ms`] apart, so throttled work comes back spread out rather than all
+//! at the reset. A request that is not told "go" stays in line and keeps its place when it
+//! asks again; one that never comes back leaves the line after a grace period. Nothing is
+//! dropped: a poll that keeps asking is admitted, only later.
+//!
+//! Sans-IO like the rest of the core: the driver passes the time in and does the waiting (the
+//! package's client sleeps; an edge task object sets its alarm to t).
+
+use std::collections::BTreeMap;
+
+use crate::budget::{RateBudget, Ticket};
+use crate::http::{HttpResponse, Millis};
+
+/// What a request is for, most urgent first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Priority {
+    /// A person started a task and is watching the button.
+    Start,
+    /// A person asked for something now: a task's state, the balance, a precheck, contacts.
+    Read,
+    /// A poll nobody is waiting on this instant: it may be stretched, never dropped.
+    Poll,
+}
+
+impl Priority {
+    pub fn parse(text: &str) -> Option<Priority> {
+        match text {
+            "start" => Some(Priority::Start),
+            "read" => Some(Priority::Read),
+            "poll" => Some(Priority::Poll),
+            _ => None,
+        }
+    }
+}
+
+/// One request asking to be sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    /// The same for every ask of one request (a task's poll: the task), so it keeps its place.
+    pub id: String,
+    pub priority: Priority,
+    /// Whose request it is: turns are shared between users.
+    pub user: String,
+    /// When this request first asked: the longest waiting goes first.
+    pub since: Millis,
+}
+
+/// The governor's answer.
+#[derive(Debug)]
+pub enum Admission {
+    /// Send now; settle the ticket when the answer arrives.
+    Go(Ticket),
+    /// Ask again at this instant (this request's place in the queue).
+    WaitUntil(Millis),
+}
+
+#[derive(Debug, Clone)]
+struct Waiting {
+    claim: Claim,
+    /// When it was told to come back.
+    expected: Millis,
+}
+
+/// A key's window and the line of requests waiting for it.
+#[derive(Debug, Clone)]
+pub struct Governor {
+    budget: RateBudget,
+    waiting: Vec<Waiting>,
+}
+
+impl Governor {
+    pub fn new(budget: RateBudget) -> Governor {
+        Governor {
+            budget,
+            waiting: Vec::new(),
+        }
+    }
+
+    pub fn budget(&self) -> &RateBudget {
+        &self.budget
+    }
+
+    /// How late past its time a request may come back and keep its place: a timer fires late
+    /// on a loaded machine, but a caller that went away must not hold the line for long.
+    pub fn grace_ms(&self) -> u64 {
+        (self.budget.spacing_ms() * 4).max(2_000)
+    }
+
+    /// Requests in line.
+    pub fn waiting(&self) -> usize {
+        self.waiting.len()
+    }
+
+    /// Asks for `claim` at `now`.
+    pub fn admit(&mut self, now: Millis, claim: Claim) -> Admission {
+        self.forget_gone(now);
+        let index = self.join(now, claim);
+        let order = self.order();
+        let place = order.iter().position(|&i| i == index).unwrap_or(0);
+        // Only background polls are paced: a person's request is never held back for
+        // smoothness, and there are few of them.
+        let paced: Vec<bool> = order[..=place]
+            .iter()
+            .map(|&i| self.waiting[i].claim.priority == Priority::Poll)
+            .collect();
+        let times = self.budget.slot_times(now, &paced);
+        let at = times[place];
+        if at <= now {
+            self.waiting.swap_remove(index);
+            return Admission::Go(self.budget.take(now));
+        }
+        self.waiting[index].expected = at;
+        Admission::WaitUntil(at)
+    }
+
+    /// The caller gave up (aborted, timed out): its place goes to the next in line.
+    pub fn withdraw(&mut self, id: &str) {
+        self.waiting.retain(|w| w.claim.id != id);
+    }
+
+    /// The request of `ticket` ended at `now`, with `response` if one arrived: what the
+    /// provider says of its window ([`RateBudget::observe`]) holds for everyone in line.
+    pub fn settle(&mut self, ticket: u64, now: Millis, response: Option<&HttpResponse>) {
+        self.budget.settle_number(ticket, now);
+        if let Some(response) = response {
+            self.budget.observe(now, response);
+        }
+    }
+
+    /// Adds the claim to the line, or updates its entry: it keeps the earliest `since` and the
+    /// most urgent priority it was asked with. Returns its index.
+    fn join(&mut self, now: Millis, claim: Claim) -> usize {
+        if let Some(i) = self.waiting.iter().position(|w| w.claim.id == claim.id) {
+            let entry = &mut self.waiting[i].claim;
+            entry.since = entry.since.min(claim.since);
+            entry.priority = entry.priority.min(claim.priority);
+            entry.user = claim.user;
+            return i;
+        }
+        self.waiting.push(Waiting {
+            claim,
+            expected: now,
+        });
+        self.waiting.len() - 1
+    }
+
+    /// Indices of the line in the order it is served: priority, then each user's turn, then
+    /// how long each has waited (ties by id, so the order never depends on arrival).
+    fn order(&self) -> Vec<usize> {
+        let mut by_age: Vec<usize> = (0..self.waiting.len()).collect();
+        let claim = |i: usize| &self.waiting[i].claim;
+        by_age.sort_by(|&a, &b| {
+            (claim(a).priority, claim(a).since, &claim(a).id).cmp(&(
+                claim(b).priority,
+                claim(b).since,
+                &claim(b).id,
+            ))
+        });
+        // A request's turn: how many of its user's requests of its priority are older.
+        let mut key = vec![(Priority::Start, 0usize, 0usize); self.waiting.len()];
+        let mut older: BTreeMap<(Priority, &str), usize> = BTreeMap::new();
+        for (rank, &i) in by_age.iter().enumerate() {
+            let count = older
+                .entry((claim(i).priority, claim(i).user.as_str()))
+                .or_default();
+            key[i] = (claim(i).priority, *count, rank);
+            *count += 1;
+        }
+        by_age.sort_by_key(|&i| key[i]);
+        by_age
+    }
+
+    /// Drops requests that did not come back within the grace period after their time.
+    fn forget_gone(&mut self, now: Millis) {
+        let grace = self.grace_ms();
+        self.waiting
+            .retain(|w| w.expected.saturating_add(grace) >= now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claim(id: &str, priority: Priority, user: &str, since: Millis) -> Claim {
+        Claim {
+            id: id.to_string(),
+            priority,
+            user: user.to_string(),
+            since,
+        }
+    }
+
+    fn go(admission: Admission) -> bool {
+        matches!(admission, Admission::Go(_))
+    }
+
+    fn wait(admission: Admission) -> Millis {
+        match admission {
+            Admission::WaitUntil(at) => at,
+            Admission::Go(_) => panic!("admitted"),
+        }
+    }
+
+    /// A window of one request a second, used up at 0.
+    fn full() -> Governor {
+        let mut g = Governor::new(RateBudget::new(1, 1_000));
+        assert!(go(g.admit(0, claim("a", Priority::Poll, "u", 0))));
+        g
+    }
+
+    #[test]
+    fn a_start_goes_before_polls_that_waited_longer() {
+        let mut g = full();
+        let poll = wait(g.admit(10, claim("poll", Priority::Poll, "u", 10)));
+        assert_eq!(poll, 1_000);
+        // A start asks later and takes the first free slot.
+        assert_eq!(
+            wait(g.admit(20, claim("start", Priority::Start, "v", 20))),
+            1_000
+        );
+        // The poll, back at its time, is told to wait for its new place.
+        assert_eq!(
+            wait(g.admit(poll, claim("poll", Priority::Poll, "u", 10))),
+            2_000
+        );
+        assert!(go(g.admit(1_000, claim("start", Priority::Start, "v", 20))));
+        assert!(go(g.admit(2_000, claim("poll", Priority::Poll, "u", 10))));
+    }
+
+    #[test]
+    fn users_take_turns_and_the_oldest_of_each_goes_first() {
+        let mut g = full();
+        for (i, since) in [1, 2, 3].iter().enumerate() {
+            g.admit(
+                *since,
+                claim(&format!("greedy{i}"), Priority::Poll, "greedy", *since),
+            );
+        }
+        let other = wait(g.admit(50, claim("other", Priority::Poll, "other", 50)));
+        let greedy0 = wait(g.admit(50, claim("greedy0", Priority::Poll, "greedy", 1)));
+        let greedy1 = wait(g.admit(50, claim("greedy1", Priority::Poll, "greedy", 2)));
+        assert!(
+            greedy0 < other && other < greedy1,
+            "{greedy0} {other} {greedy1}"
+        );
+    }
+
+    #[test]
+    fn a_claim_keeps_its_place_and_one_that_left_frees_it() {
+        let mut g = full();
+        let first = wait(g.admit(10, claim("first", Priority::Poll, "u", 10)));
+        let second = wait(g.admit(11, claim("second", Priority::Poll, "v", 11)));
+        assert!(first < second);
+        // `second` comes back early at first's time: first is still ahead.
+        assert_eq!(
+            wait(g.admit(first, claim("second", Priority::Poll, "v", 11))),
+            second
+        );
+        g.withdraw("first");
+        assert!(go(g.admit(first, claim("second", Priority::Poll, "v", 11))));
+    }
+
+    #[test]
+    fn a_claim_that_never_came_back_leaves_the_line() {
+        let mut g = full();
+        let first = wait(g.admit(10, claim("gone", Priority::Start, "u", 10)));
+        let late = first + g.grace_ms() + 1;
+        assert!(go(g.admit(late, claim("next", Priority::Poll, "v", late))));
+        assert_eq!(g.waiting(), 0);
+    }
+
+    #[test]
+    fn a_retry_after_spreads_the_line_instead_of_a_stampede() {
+        let mut g = Governor::new(RateBudget::new(10, 1_000));
+        let t = g.budget.try_acquire(0).unwrap();
+        let answer = HttpResponse::new(429, "").with_header("retry-after", "5");
+        g.settle(t.number(), 0, Some(&answer));
+        let times: Vec<Millis> = (0..5)
+            .map(|i| wait(g.admit(1, claim(&format!("p{i}"), Priority::Poll, "u", 1))))
+            .collect();
+        assert_eq!(times, [5_000, 5_100, 5_200, 5_300, 5_400]);
+    }
+
+    /// 1,000 polls of 20 users and a start every few seconds, all asking at the times they are
+    /// told (some late): never more than the window, every request admitted, no poll sent while
+    /// a start waited, and the whole load done near the floor.
+    #[test]
+    fn a_saturated_key_serves_everyone_within_the_window() {
+        let (limit, window) = (120u32, 60_000u64);
+        let mut g = Governor::new(RateBudget::new(limit, window));
+        // (claim, when it asks next)
+        let mut pending: Vec<(Claim, Millis)> = (0..1_000)
+            .map(|i| {
+                (
+                    claim(&format!("p{i}"), Priority::Poll, &format!("u{}", i % 20), 0),
+                    0,
+                )
+            })
+            .collect();
+        for s in 0..10u64 {
+            let at = 30_000 + s * 20_000;
+            pending.push((claim(&format!("s{s}"), Priority::Start, "new", at), at));
+        }
+        let mut sent: Vec<(Millis, Claim)> = Vec::new();
+        let mut now = 0;
+        let mut step = 0u64;
+        while !pending.is_empty() {
+            now = pending.iter().map(|(_, at)| *at).min().unwrap_or(now);
+            let due: Vec<usize> = (0..pending.len())
+                .filter(|&i| pending[i].1 <= now)
+                .collect();
+            for i in due.into_iter().rev() {
+                let (c, _) = pending.swap_remove(i);
+                match g.admit(now, c.clone()) {
+                    Admission::Go(ticket) => {
+                        g.settle(ticket.number(), now + 100, None);
+                        sent.push((now, c));
+                    }
+                    Admission::WaitUntil(at) => {
+                        assert!(at > now);
+                        step += 1;
+                        // Every seventh poll comes back late, within the grace.
+                        let late = step % 7 == 0 && c.priority == Priority::Poll;
+                        pending.push((c, at + if late { 300 } else { 0 }));
+                    }
+                }
+            }
+        }
+        assert_eq!(sent.len(), 1_010, "every request was admitted");
+        for (i, (start, _)) in sent.iter().enumerate() {
+            let in_window = sent[i..]
+                .iter()
+                .take_while(|(t, _)| *t < start + window)
+                .count();
+            assert!(in_window <= limit as usize, "{in_window} from {start}");
+        }
+        let floor = 1_010 / limit as u64 * window;
+        assert!(
+            now <= floor * 12 / 10 + window,
+            "done at {now}, floor {floor}"
+        );
+        for s in sent.iter().filter(|(_, c)| c.priority == Priority::Start) {
+            let polls_first = sent
+                .iter()
+                .filter(|(t, c)| c.priority == Priority::Poll && *t > s.1.since && *t < s.0)
+                .count();
+            assert_eq!(
+                polls_first, 0,
+                "polls went before start {:?} (asked {}, sent {})",
+                s.1.id, s.1.since, s.0
+            );
+        }
+    }
+}
