@@ -20,8 +20,6 @@
 //! Sans-IO like the rest of the core: the driver passes the time in and does the waiting (the
 //! package's client sleeps; an edge task object sets its alarm to t).
 
-use std::collections::BTreeMap;
-
 use crate::budget::{RateBudget, Ticket};
 use crate::http::{HttpResponse, Millis};
 
@@ -172,12 +170,18 @@ impl Governor {
         });
         // A request's turn: how many of its user's requests of its priority are older.
         let mut key = vec![(Priority::Start, 0usize, 0usize); self.waiting.len()];
-        let mut older: BTreeMap<(Priority, &str), usize> = BTreeMap::new();
+        // Requests seen so far of each (priority, user): few users wait at once.
+        let mut older: Vec<(Priority, &str, usize)> = Vec::new();
         for (rank, &i) in by_age.iter().enumerate() {
-            let count = older
-                .entry((claim(i).priority, claim(i).user.as_str()))
-                .or_default();
-            key[i] = (claim(i).priority, *count, rank);
+            let (priority, user) = (claim(i).priority, claim(i).user.as_str());
+            let count = match older.iter().position(|o| (o.0, o.1) == (priority, user)) {
+                Some(at) => &mut older[at].2,
+                None => {
+                    older.push((priority, user, 0));
+                    &mut older.last_mut().expect("just pushed").2
+                }
+            };
+            key[i] = (priority, *count, rank);
             *count += 1;
         }
         by_age.sort_by_key(|&i| key[i]);

@@ -196,6 +196,17 @@ impl Poller {
         self.on_poll_error(now, error);
     }
 
+    /// The request of the last `Send` was not sent: the key's rate budget has no room before
+    /// `at` (the governor stretched this poll). The poll is due again at `at`, and a wait
+    /// whose deadline comes first ends as `timeout` ([`Poller::timeout_for`]) instead of
+    /// waiting on a budget that cannot serve it in time. Counts no poll.
+    pub fn defer(&mut self, at: Millis) {
+        if self.phase == Phase::InFlight {
+            self.phase = Phase::Waiting;
+            self.next_poll_at = self.next_poll_at.max(at);
+        }
+    }
+
     /// Stops polling with `aborted`. The token stays resumable; the task runs on at the provider.
     pub fn cancel(&mut self) {
         if !matches!(self.phase, Phase::Finished(_)) {

@@ -743,3 +743,38 @@ fn an_item_missing_from_a_later_answer_keeps_its_last_state() {
     assert_eq!(result.summary.failed.len(), 1);
     assert_eq!(result.summary.credits, 30);
 }
+
+/// The key's budget is spent for a minute while a wait of 5 s runs: the poll is deferred, and
+/// the wait ends as `timeout` at once instead of after the minute (the package used to reject
+/// after 60 s and 111 polls).
+#[test]
+fn a_poll_deferred_past_the_deadline_ends_the_wait_as_timeout() {
+    let mut poller = lensmor_poller(Some(5_000));
+    let Action::Send(_) = poller.next_action(T0 + 3_000) else {
+        panic!("the first poll is due at 3 s")
+    };
+    poller.defer(T0 + 60_000);
+    assert_eq!(poller.polls(), 0, "a deferred poll was not sent");
+    match poller.next_action(T0 + 3_000) {
+        Action::Failed(error) => {
+            assert_eq!(error.code, ErrorCode::Timeout);
+            assert!(error.message.contains("did not finish within 5 s"), "{}", error.message);
+        }
+        _ => panic!("expected a timeout"),
+    }
+}
+
+/// Deferred within the deadline, the poll is sent at the instant the budget gave.
+#[test]
+fn a_deferred_poll_is_sent_when_the_budget_has_room() {
+    let mut poller = lensmor_poller(Some(60_000));
+    let Action::Send(_) = poller.next_action(T0 + 3_000) else {
+        panic!("the first poll is due at 3 s")
+    };
+    poller.defer(T0 + 7_000);
+    assert!(matches!(poller.next_action(T0 + 3_000), Action::WaitUntil(at) if at == T0 + 7_000));
+    assert!(matches!(poller.next_action(T0 + 7_000), Action::Send(_)));
+    // A deferral never moves a poll earlier than its schedule.
+    poller.defer(T0 + 1);
+    assert!(matches!(poller.next_action(T0 + 6_000), Action::WaitUntil(at) if at == T0 + 7_000));
+}

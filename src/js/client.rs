@@ -4,7 +4,7 @@
 //! facade adds is I/O and sharing: one request budget for all requests of a client, one create
 //! per selection while its task runs, and one poll loop per task however many callers wait.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Object, Promise, Reflect};
@@ -20,6 +20,7 @@ use super::io;
 use super::shared::{Reader, Shared};
 use super::watch::{Host, Waiter, Watch};
 use crate::budget::RateBudget;
+use crate::governor::Governor;
 use crate::config::{self, task_key, ClientConfig, ClientOptions};
 use crate::error::Error;
 use crate::http::{HttpRequest, HttpResponse};
@@ -86,7 +87,11 @@ impl UnlockClient {
                 },
                 headers: ExtraHeaders::read(&get(&options, "headers")?)?,
                 hooks: Hooks::read(&options)?,
-                budget: RefCell::new(RateBudget::new(config.rate_limit, config.rate_window_ms)),
+                governor: RefCell::new(Governor::new(RateBudget::new(
+                    config.rate_limit,
+                    config.rate_window_ms,
+                ))),
+                next_claim: Cell::new(0),
                 config,
                 running: RefCell::default(),
                 selection_of: RefCell::default(),

@@ -1,7 +1,7 @@
 //! What a client and the tasks it runs share: the settings, the transport, one request budget,
 //! the starts in flight and the poll loops. Every request goes through [`Shared::send`].
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::Promise;
@@ -14,10 +14,11 @@ use super::hooks::Hooks;
 use super::io;
 use super::registry::Registry;
 use super::watch::{Host, Watch};
-use crate::budget::RateBudget;
+use crate::budget::Ticket;
 use crate::config::{task_key, ClientConfig};
 use crate::error::Error;
-use crate::http::{HttpRequest, HttpResponse};
+use crate::governor::{Admission, Claim, Governor, Priority};
+use crate::http::{HttpRequest, HttpResponse, Millis};
 use crate::json_view;
 use crate::kind::TaskKind;
 use crate::poller::{Poller, Step};
@@ -37,7 +38,11 @@ pub(crate) struct Shared {
     /// Headers added to every request: a fixed list, or a function called before each one.
     pub(crate) headers: ExtraHeaders,
     pub(crate) hooks: Hooks,
-    pub(crate) budget: RefCell<RateBudget>,
+    /// One request budget for every request of the client, served in order of urgency: a
+    /// start, then the caller's own reads, then `waitForTask`'s polls.
+    pub(crate) governor: RefCell<Governor>,
+    /// Numbers the requests that wait for the budget, so each keeps its place in line.
+    pub(crate) next_claim: Cell<u64>,
     /// Creates in flight or tasks running, by selection: a second start returns the first.
     pub(crate) running: RefCell<Registry<Promise>>,
     /// Which selection a running task was started for, to forget it once finished.
@@ -46,27 +51,55 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// Sends a request once the client's budget allows, and learns from the answer. `signal`
-    /// aborts the wait for the budget, and the request in flight when `in_flight` says so. A
-    /// create's may not: its outcome must be known, or a retry could pay twice.
-    async fn send(
+    /// Waits until the client's budget admits a request of this priority. `signal` aborts
+    /// the wait, which gives the place in line to the next.
+    async fn admit(
         &self,
+        priority: Priority,
+        signal: Option<&AbortSignal>,
+    ) -> Result<Ticket, Error> {
+        let id = self.next_claim.get();
+        self.next_claim.set(id + 1);
+        let claim = Claim {
+            id: id.to_string(),
+            priority,
+            user: String::new(),
+            since: io::now(),
+        };
+        loop {
+            let now = io::now();
+            let admission = self.governor.borrow_mut().admit(now, claim.clone());
+            let at = match admission {
+                Admission::Go(ticket) => return Ok(ticket),
+                Admission::WaitUntil(at) => at,
+            };
+            self.hooks.wait("rate-budget", now, at, None);
+            if let Err(error) = io::sleep_until(at, signal).await {
+                self.governor.borrow_mut().withdraw(&claim.id);
+                return Err(error);
+            }
+        }
+    }
+
+    /// Sends an admitted request and learns from the answer. `signal` aborts the request in
+    /// flight when `in_flight` says so. A create's may not: its outcome must be known, or a
+    /// retry could pay twice.
+    async fn transmit(
+        &self,
+        ticket: Ticket,
         request: &HttpRequest,
         signal: Option<&AbortSignal>,
         in_flight: bool,
     ) -> Result<HttpResponse, Error> {
-        let ticket = loop {
-            let now = io::now();
-            let acquired = self.budget.borrow_mut().try_acquire(now);
-            match acquired {
-                Ok(ticket) => break ticket,
-                Err(at) => {
-                    self.hooks.wait("rate-budget", now, at, None);
-                    io::sleep_until(at, signal).await?
-                }
+        let extra = match self.headers.resolve().await {
+            Ok(extra) => extra,
+            Err(error) => {
+                self.governor
+                    .borrow_mut()
+                    .settle(ticket.number(), io::now(), None);
+                return Err(error);
             }
         };
-        let extra = self.headers.resolve().await?;
         self.hooks.request(request);
         let started = io::now();
         let outcome = io::send(
@@ -79,12 +112,22 @@ impl Shared {
         let now = io::now();
         self.hooks
             .response(request, now.saturating_sub(started), &outcome);
-        let mut budget = self.budget.borrow_mut();
-        budget.settle(ticket, now);
-        if let Ok(response) = &outcome {
-            budget.observe(now, response);
-        }
+        self.governor
+            .borrow_mut()
+            .settle(ticket.number(), now, outcome.as_ref().ok());
         outcome
+    }
+
+    /// Sends a request once the client's budget admits it ([`Shared::admit`]).
+    async fn send(
+        &self,
+        priority: Priority,
+        request: &HttpRequest,
+        signal: Option<&AbortSignal>,
+        in_flight: bool,
+    ) -> Result<HttpResponse, Error> {
+        let ticket = self.admit(priority, signal).await?;
+        self.transmit(ticket, request, signal, in_flight).await
     }
 
     /// A safe read (nothing is charged or changed): transient failures are retried after a
@@ -99,7 +142,7 @@ impl Shared {
         let mut retry = 0;
         loop {
             let outcome = self
-                .request(&request, signal)
+                .send(Priority::Read, &request, signal, true)
                 .await
                 .and_then(|response| parse(&response, io::now()));
             let error = match outcome {
@@ -126,7 +169,7 @@ impl Shared {
         selection: Option<&Selection>,
         signal: Option<&AbortSignal>,
     ) -> Result<(JsValue, Option<String>), Error> {
-        let sent = self.send(&request, signal, false).await;
+        let sent = self.send(Priority::Start, &request, signal, false).await;
         let request_id = sent
             .as_ref()
             .ok()
@@ -148,14 +191,27 @@ impl Shared {
 }
 
 impl Host for Shared {
-    /// Sends a request once the client's budget allows, and learns from the answer. `signal`
-    /// aborts the wait for the budget and the request in flight.
-    async fn request(
+    /// Asks the budget for a background poll, without waiting: the loop defers the poll to
+    /// the instant given and keeps serving its waiters' deadlines meanwhile.
+    fn admit_poll(&self, claim: Claim) -> Result<Ticket, Millis> {
+        match self.governor.borrow_mut().admit(io::now(), claim) {
+            Admission::Go(ticket) => Ok(ticket),
+            Admission::WaitUntil(at) => Err(at),
+        }
+    }
+
+    fn withdraw(&self, claim_id: &str) {
+        self.governor.borrow_mut().withdraw(claim_id);
+    }
+
+    /// Sends an admitted poll; `signal` aborts it.
+    async fn poll(
         &self,
+        ticket: Ticket,
         request: &HttpRequest,
         signal: Option<&AbortSignal>,
     ) -> Result<HttpResponse, Error> {
-        self.send(request, signal, true).await
+        self.transmit(ticket, request, signal, true).await
     }
 
     /// A task reached its end: a new start of the same selection creates a new task.
@@ -193,7 +249,7 @@ impl Shared {
             .map_err(|e| fail(e, None))?;
         let mut request_id = None;
         if let Some(request) = poller.begin_step(now) {
-            match self.request(&request, signal).await {
+            match self.send(Priority::Read, &request, signal, true).await {
                 Ok(response) => {
                     request_id = response.request_id().map(str::to_string);
                     poller.on_response(io::now(), &response)

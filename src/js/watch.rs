@@ -15,7 +15,9 @@ use web_sys::{AbortController, AbortSignal};
 
 use super::convert::{call_back, to_js, to_js_error, to_js_error_from};
 use super::io;
+use crate::budget::Ticket;
 use crate::error::{Error, ErrorCode};
+use crate::governor::{Claim, Priority};
 use crate::http::{HttpRequest, HttpResponse, Millis};
 use crate::json_view;
 use crate::poller::{Action, Poller};
@@ -23,9 +25,15 @@ use crate::poller::{Action, Poller};
 /// What a poll loop needs from the client that runs it. A trait, so this module does not
 /// depend on the client (which depends on it).
 pub(crate) trait Host {
-    /// Sends a poll through the client's rate budget; `signal` aborts it.
-    async fn request(
+    /// Asks the client's rate budget for a poll: a ticket now, or the instant of its place
+    /// in line. Never waits: the loop must keep ending waits at their deadlines meanwhile.
+    fn admit_poll(&self, claim: Claim) -> Result<Ticket, Millis>;
+    /// The loop stopped while its poll waited in line.
+    fn withdraw(&self, claim_id: &str);
+    /// Sends an admitted poll; `signal` aborts it.
+    async fn poll(
         &self,
+        ticket: Ticket,
         request: &HttpRequest,
         signal: Option<&AbortSignal>,
     ) -> Result<HttpResponse, Error>;
@@ -71,6 +79,8 @@ pub(crate) struct Watch {
     /// The provider's request id of the last answer, given with the result.
     last_request_id: RefCell<Option<String>>,
     next_id: Cell<u32>,
+    /// Since when the next poll has waited for the client's budget: it keeps its place.
+    queued_since: Cell<Option<Millis>>,
 }
 
 impl Watch {
@@ -85,6 +95,7 @@ impl Watch {
             last: RefCell::default(),
             last_request_id: RefCell::default(),
             next_id: Cell::new(0),
+            queued_since: Cell::new(None),
         }))
     }
 
@@ -208,7 +219,26 @@ impl Watch {
             let action = self.poller.borrow_mut().next_action(io::now());
             match action {
                 Action::Send(request) => {
-                    let outcome = shared.request(&request, Some(&stop)).await;
+                    let now = io::now();
+                    let since = self.queued_since.get().unwrap_or(now);
+                    let claim = Claim {
+                        id: self.key.clone(),
+                        priority: Priority::Poll,
+                        user: String::new(),
+                        since,
+                    };
+                    let ticket = match shared.admit_poll(claim) {
+                        Ok(ticket) => ticket,
+                        Err(at) => {
+                            // Stretched by the budget: waits whose deadline comes first end
+                            // now, the rest sleep until the poll's place in line.
+                            self.queued_since.set(Some(since));
+                            self.poller.borrow_mut().defer(at);
+                            continue;
+                        }
+                    };
+                    self.queued_since.set(None);
+                    let outcome = shared.poll(ticket, &request, Some(&stop)).await;
                     if self.stopped() {
                         break; // every waiter left while the request was in flight
                     }
@@ -252,6 +282,9 @@ impl Watch {
                     break;
                 }
             }
+        }
+        if self.queued_since.get().is_some() {
+            shared.withdraw(&self.key);
         }
         shared.end_watch(&self);
     }
