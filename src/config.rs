@@ -93,6 +93,8 @@ impl ClientConfig {
                 .max_failures
                 .map_or(DEFAULT_MAX_FAILURES, |n| n as u32),
         )?;
+        let (rate_limit, rate_window_ms) =
+            rate_window(options.rate_requests, options.rate_window_ms)?;
         Ok(ClientConfig {
             endpoint,
             polling,
@@ -107,12 +109,8 @@ impl ClientConfig {
                     .max_retries
                     .map_or(DEFAULT_MAX_RETRIES, |n| n.min(MAX_RETRIES) as u32),
             },
-            rate_limit: options
-                .rate_requests
-                .map_or(DEFAULT_LIMIT, |n| n.max(1.0) as u32),
-            rate_window_ms: options
-                .rate_window_ms
-                .map_or(DEFAULT_WINDOW_MS, |n| n.max(1.0) as u64),
+            rate_limit,
+            rate_window_ms,
         })
     }
 
@@ -135,6 +133,15 @@ impl ClientConfig {
             ..self.polling.clone()
         }
     }
+}
+
+/// A rate window (`rateLimit` of a client, the options of a `KeyGovernor`): requests per
+/// window and its length, at least 1 each, with the client's defaults.
+pub fn rate_window(requests: Option<f64>, window_ms: Option<f64>) -> Result<(u32, u64), Error> {
+    Ok((
+        requests.map_or(DEFAULT_LIMIT, |n| n.clamp(1.0, u32::MAX as f64) as u32),
+        window_ms.map_or(DEFAULT_WINDOW_MS, |n| n.max(1.0) as u64),
+    ))
 }
 
 /// The most contacts one start may carry (`maxBatch`, of a client or of `checkUnlockInput`):

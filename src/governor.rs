@@ -21,6 +21,7 @@
 //! package's client sleeps; an edge task object sets its alarm to t).
 
 use crate::budget::{RateBudget, Ticket};
+use crate::error::Error;
 use crate::http::{HttpResponse, Millis};
 
 /// What a request is for, most urgent first.
@@ -55,6 +56,48 @@ pub struct Claim {
     pub user: String,
     /// When this request first asked: the longest waiting goes first.
     pub since: Millis,
+}
+
+/// Longest claim id or user name a server may pass: a task key or a user id, never a body.
+pub const MAX_CLAIM_TEXT: usize = 512;
+
+impl Claim {
+    /// A claim from a server's untrusted values (the edge worker's objects pass them through
+    /// JSON): every field checked, so a bad one is a `validation` error, never a trap.
+    pub fn checked(id: &str, priority: &str, user: &str, since: f64) -> Result<Claim, Error> {
+        let text = |field: &str, value: &str| {
+            if value.is_empty() || value.len() > MAX_CLAIM_TEXT {
+                return Err(Error::validation(
+                    field,
+                    format!("claim.{field} must be a string of 1 to {MAX_CLAIM_TEXT} bytes."),
+                ));
+            }
+            Ok(value.to_string())
+        };
+        let priority = Priority::parse(priority).ok_or_else(|| {
+            Error::validation(
+                "priority",
+                "claim.priority must be \"start\", \"read\" or \"poll\".",
+            )
+        })?;
+        Ok(Claim {
+            id: text("id", id)?,
+            priority,
+            user: text("user", user)?,
+            since: instant(since, "since")?,
+        })
+    }
+}
+
+/// An instant from a server (epoch milliseconds), checked: finite, not negative, at most 2^53.
+pub fn instant(value: f64, field: &str) -> Result<Millis, Error> {
+    if value.is_finite() && (0.0..=9_007_199_254_740_992.0).contains(&value) {
+        return Ok(value as Millis);
+    }
+    Err(Error::validation(
+        field,
+        format!("{field} must be epoch milliseconds (a number of 0 or more)."),
+    ))
 }
 
 /// The governor's answer.
@@ -137,6 +180,31 @@ impl Governor {
         if let Some(response) = response {
             self.budget.observe(now, response);
         }
+    }
+
+    /// [`Governor::settle`] with an answer a server passes as its status and headers: only
+    /// the rate headers (`retry-after`, `x-ratelimit-*`) are read, each no longer than a
+    /// header the client itself would read.
+    pub fn settle_answer(
+        &mut self,
+        ticket: u64,
+        now: Millis,
+        status: u16,
+        headers: &[(String, String)],
+    ) {
+        const READ: [&str; 4] = [
+            "retry-after",
+            "x-ratelimit-limit",
+            "x-ratelimit-remaining",
+            "x-ratelimit-reset",
+        ];
+        let answer = headers
+            .iter()
+            .filter(|(name, _)| READ.iter().any(|r| r.eq_ignore_ascii_case(name)))
+            .fold(HttpResponse::new(status, ""), |r, (name, value)| {
+                r.with_header(name, value)
+            });
+        self.settle(ticket, now, Some(&answer));
     }
 
     /// Adds the claim to the line, or updates its entry: it keeps the earliest `since` and the

@@ -337,6 +337,18 @@ pub fn provider_facts(facts: &ProviderFacts) -> String {
     })
 }
 
+/// A governor's answer for a server: `{ go: true, ticket }` or `{ go: false, at }`.
+pub fn admission(admission: &crate::governor::Admission) -> String {
+    text(|obj| match admission {
+        crate::governor::Admission::Go(ticket) => {
+            obj.bool("go", true).uint("ticket", ticket.number());
+        }
+        crate::governor::Admission::WaitUntil(at) => {
+            obj.bool("go", false).uint("at", *at);
+        }
+    })
+}
+
 pub fn balance(balance: &Balance, request_id: Option<&str>) -> String {
     text(|obj| {
         obj.number("balance", balance.balance)

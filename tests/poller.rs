@@ -758,7 +758,11 @@ fn a_poll_deferred_past_the_deadline_ends_the_wait_as_timeout() {
     match poller.next_action(T0 + 3_000) {
         Action::Failed(error) => {
             assert_eq!(error.code, ErrorCode::Timeout);
-            assert!(error.message.contains("did not finish within 5 s"), "{}", error.message);
+            assert!(
+                error.message.contains("did not finish within 5 s"),
+                "{}",
+                error.message
+            );
         }
         _ => panic!("expected a timeout"),
     }

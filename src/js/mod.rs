@@ -6,6 +6,7 @@
 //! - `inputs`: start, precheck and contact inputs read into the core's types;
 //! - `headers`: the `headers` option;
 //! - `checks`: input checks and tokens for servers, without a client;
+//! - `governor`: `KeyGovernor`, one key's window shared by a server's users;
 //! - `watch`: one poll loop per task shared by all its waiters;
 //! - `io`: `fetch`, timers and the clock;
 //! - `registry`: the client's small maps;
@@ -16,6 +17,8 @@ mod checks;
 mod client;
 pub use client::UnlockClient;
 mod convert;
+mod governor;
+
 mod headers;
 mod hooks;
 mod inputs;

@@ -356,3 +356,33 @@ export interface UnlockErrorFields {
   /** For `timeout` and `aborted` of a wait: resume from here. */
   token?: string;
 }
+
+/** `new KeyGovernor(options)`: one provider key's window (defaults: the client's 110 a minute;
+ *  a server that is the key's only user may give the provider's documented 120). `saved` is
+ *  what `save()` returned before a restart, read at `now` (epoch ms). */
+export interface KeyGovernorOptions {
+  requests?: number | undefined;
+  windowMs?: number | undefined;
+  saved?: string | undefined;
+  now?: number | undefined;
+}
+
+/** One request asking a `KeyGovernor` for a place: the same `id` on every ask keeps it. */
+export interface GovernorClaim {
+  id: string;
+  /** A person's start, then a person's read, then background polls. */
+  priority: "start" | "read" | "poll";
+  /** Whose request: users take turns when several wait. */
+  user: string;
+  /** When this request first asked (epoch ms): the longest waiting goes first. */
+  since: number;
+}
+
+/** Send now and `settle(ticket, ...)` when the answer arrives, or ask again at `at`. */
+export type Admission = { go: true; ticket: number } | { go: false; at: number };
+
+/** What a `KeyGovernor` learns from an answer: its status and rate headers. */
+export interface GovernorAnswer {
+  status: number;
+  headers?: Record<string, string> | undefined;
+}
