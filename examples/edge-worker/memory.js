@@ -18,8 +18,13 @@ function memoryStorage(self) {
   const data = new Map();
   let timer;
   return {
-    get: async (key) => structuredClone(data.get(key)),
-    put: async (key, value) => void data.set(key, structuredClone(value)),
+    // One key, or an object of entries; a list of keys reads a Map (as Durable Objects do).
+    get: async (key) => (Array.isArray(key) ? new Map(key.filter((k) => data.has(k)).map((k) => [k, structuredClone(data.get(k))])) : structuredClone(data.get(key))),
+    put: async (key, value) => {
+      if (typeof key === "object") for (const [k, v] of Object.entries(key)) data.set(k, structuredClone(v));
+      else data.set(key, structuredClone(value));
+    },
+    delete: async (key) => data.delete(key),
     setAlarm: async (at) => {
       clearTimeout(timer);
       timer = setTimeout(() => self().alarm(), Math.max(0, at - Date.now()));

@@ -17,11 +17,24 @@
 // per interval. No request follows a redirect; every upstream call has a time limit and a size
 // limit; no response carries a key.
 //
+// One provider key serves every user: every request to a provider (a user's start or read, a
+// task object's poll, a callback's read-back) first asks that key's governor (./governor.js),
+// which keeps the key's window for all of them, a person's start first. A user's read of a task
+// the worker drives is answered from that task's latest answer, never sent upstream. Contact
+// values are shown only to the user who unlocked them (./visibility.js).
+//
 // Settings (see README, "Deploy"): LENSMOR_API_KEY, SALESFINITY_API_KEY, SESSION_SECRET,
-// ALLOWED_ORIGIN, TASKS (Durable Object namespace), DAILY_CREDITS_PER_USER,
+// ALLOWED_ORIGIN, TASKS and GOVERNORS (Durable Object namespaces), DAILY_CREDITS_PER_USER,
 // REQUESTS_PER_MINUTE_PER_USER, UPSTREAM_TIMEOUT_MS, CALLBACK_SECRET, PUBLIC_URL,
-// CALLBACK_INTERVAL_MS; for tests LENSMOR_BASE_URL, SALESFINITY_BASE_URL, POLL_DELAYS_MS.
+// CALLBACK_INTERVAL_MS, LENSMOR_RATE_LIMIT, LENSMOR_RATE_WINDOW_MS, SALESFINITY_RATE_LIMIT,
+// SALESFINITY_RATE_WINDOW_MS, QUEUE_WAIT_MS, CONTACT_VISIBILITY; for tests LENSMOR_BASE_URL,
+// SALESFINITY_BASE_URL, POLL_DELAYS_MS.
 import { UnlockClient, UnlockError, checkEnrichInput, checkUnlockInput, createdAnswer, creditsPerContact, providerFacts, proxyStatus, tokenFor } from "unlock-tasks";
+import { KeyGovernors, keyLine } from "./governor.js";
+import { secretPattern, scrub } from "./secrets.js";
+import { keysFor, masked, ownedKey, visibility } from "./visibility.js";
+
+export { KeyGovernors };
 
 /** Each provider's settings here; where it is and how its key is sent come from the package. */
 const PROVIDERS = Object.fromEntries(["lensmor", "salesfinity"].map((name) => {
@@ -41,8 +54,8 @@ const MAX_TOKEN_CHARS = 4096;
  *  parameters named in `query` (Lensmor OpenAPI 0.25). */
 const ROUTES = [
   { method: "GET", path: /^\/lensmor\/external\/credits\/balance$/ },
-  { method: "GET", path: /^\/lensmor\/external\/personnel\/list$/, query: ["event_id", "page", "pageSize", "exhibitor_id", "department", "level", "search_query", "sourceType"] },
-  { method: "GET", path: /^\/lensmor\/external\/personnel\/profile$/, query: ["personnel_id"] },
+  { method: "GET", path: /^\/lensmor\/external\/personnel\/list$/, query: ["event_id", "page", "pageSize", "exhibitor_id", "department", "level", "search_query", "sourceType"], contacts: "list" },
+  { method: "GET", path: /^\/lensmor\/external\/personnel\/profile$/, query: ["personnel_id"], contacts: "profile" },
   { method: "POST", path: /^\/lensmor\/external\/actions\/precheck$/, check: "precheck" },
   { method: "POST", path: /^\/lensmor\/external\/contacts\/unlock$/, start: "lensmor.email" },
   { method: "POST", path: /^\/lensmor\/external\/contacts\/unlock-phone$/, start: "lensmor.phone" },
@@ -91,7 +104,7 @@ async function route(request, url, env, authenticate) {
   if (request.method === "POST" && url.pathname === "/callbacks/salesfinity") return salesfinityCallback(request, url, env);
   const user = await authenticate(request, env);
   if (!user?.id) throw refusal(401, "UNAUTHORIZED", "Sign in: this proxy needs a session token.");
-  if (!env.TASKS) throw refusal(503, "NO_STATE", "This deployment has no TASKS Durable Object namespace: it cannot keep budgets or owners.");
+  if (!env.TASKS || !env.GOVERNORS) throw refusal(503, "NO_STATE", "This deployment lacks its TASKS or GOVERNORS Durable Object namespace: it cannot keep budgets, owners or the key's window.");
   const admitted = await call(userStub(env, user.id), "/admit", { perMinute: settings(env).perMinute });
   if (!admitted.ok) {
     const seconds = Math.max(1, Math.ceil(admitted.retryAfterMs / 1000));
@@ -109,11 +122,14 @@ async function route(request, url, env, authenticate) {
   if (!match) return apiError(404, "NO_SUCH_ROUTE", "This proxy does not serve that route.");
   if (match.start) return start(match.start, await readJson(request), env, user);
   if (match.task) {
+    // The task object polls it already: its latest answer is the user's, and costs the key nothing.
     const id = decoded(match.path.exec(url.pathname)[1]);
     if (id === null || !(await owns(env, user, match.task, id))) return notFound();
+    return latestAnswer(env, match.task, id);
   }
   const body = match.check === "precheck" ? JSON.stringify(precheckBody(await readJson(request))) : undefined;
-  return forward(env, url, request.method, body, request.headers, match.query ?? []);
+  const answer = await forward(env, url, request.method, body, request.headers, match.query ?? [], user);
+  return match.contacts ? visibleContacts(env, user, match.contacts, answer) : answer;
 }
 
 /** A path segment percent-decoded, or null when its encoding is broken (`%E0%A4%A`). */
@@ -181,6 +197,11 @@ function startInput(kind, body, env) {
   return { input: { eventId: checked.eventId, personnelIds: checked.personnelIds }, key: checked.key, contacts: checked.personnelIds.length };
 }
 
+/** The ids a start asked for (none for an enrichment). */
+function requestedIds(kind, input) {
+  return kind === "salesfinity.email" ? [] : input.personnelIds;
+}
+
 function callbackUrl(env) {
   if (!env.PUBLIC_URL || !env.CALLBACK_SECRET) return undefined;
   return `${env.PUBLIC_URL.replace(/\/$/, "")}/callbacks/salesfinity?secret=${encodeURIComponent(env.CALLBACK_SECRET)}`;
@@ -205,23 +226,43 @@ async function start(kind, body, env, user) {
 }
 
 
-/** The package's client, with the bounded fetch: no redirects, a time limit, a size limit. */
-function client(env, kind) {
+/** The package's client for one call, with the governed, bounded fetch: every request it
+ *  makes holds a ticket of the key's governor (the first one `ticket`, if given; later ones
+ *  wait in line as `claim`), has no redirects, a time limit and a size limit. `onAnswer` sees
+ *  each answer's status and text. */
+function client(env, kind, { claim, ticket, onAnswer } = {}) {
   const name = kind.split(".")[0];
   const provider = PROVIDERS[name];
   const { upstreamTimeoutMs, delays } = settings(env);
+  const line = keyLine(env, name, env[provider.key]);
+  let next = ticket;
   return new UnlockClient({
     provider: name,
     apiKey: env[provider.key],
     baseUrl: env[provider.base] || undefined,
     polling: delays && { delaysMs: delays },
     requestTimeoutMs: upstreamTimeoutMs,
-    fetch: (input, init) => boundedFetch(input, init, upstreamTimeoutMs),
+    // The governor is the budget: the client's own would only add a second line.
+    rateLimit: { requests: 1_000_000, windowMs: 1 },
+    fetch: async (input, init) => {
+      const held = next ?? (await line.admit(claim));
+      next = undefined;
+      let answer = null;
+      try {
+        answer = await boundedFetch(input, init, upstreamTimeoutMs);
+        if (onAnswer) onAnswer(answer.status, await answer.clone().text());
+        return answer;
+      } finally {
+        await line.settle(held, answer);
+      }
+    },
   });
 }
 
-function create(env, kind, input) {
-  const c = client(env, kind);
+/** Creates the task as `owner`'s start: first in the key's line. */
+function create(env, kind, input, owner) {
+  const claim = { id: `start:${crypto.randomUUID()}`, priority: "start", user: owner, since: Date.now() };
+  const c = client(env, kind, { claim });
   return kind === "salesfinity.email" ? c.enrichEmail(input) : kind === "lensmor.phone" ? c.unlockPhones(input) : c.unlockEmails(input);
 }
 
@@ -246,7 +287,15 @@ async function boundedFetch(input, init, timeoutMs) {
     await upstream.body?.cancel();
     return new Response(null, { status: upstream.status });
   }
-  const text = await readCapped(upstream.body, MAX_UPSTREAM_BYTES, () => refusal(502, "UPSTREAM_TOO_LARGE", `The provider's answer is larger than ${MAX_UPSTREAM_BYTES} bytes; it was not read.`));
+  let text;
+  try {
+    text = await readCapped(upstream.body, MAX_UPSTREAM_BYTES, () => refusal(502, "UPSTREAM_TOO_LARGE", `The provider's answer is larger than ${MAX_UPSTREAM_BYTES} bytes; it was not read.`));
+  } catch (error) {
+    if (error?.code === "proxy") throw error;
+    // A body that trickles past the time limit is a timeout, like an answer that never came.
+    if (signal.aborted) throw refusal(504, "UPSTREAM_TIMEOUT", `The provider's answer did not arrive whole within ${timeoutMs} ms.`);
+    throw refusal(502, "UPSTREAM_UNREACHABLE", "The provider's answer broke off.");
+  }
   const headers = new Headers();
   for (const header of PASSED_HEADERS) if (upstream.headers.has(header)) headers.set(header, upstream.headers.get(header));
   return new Response(text, { status: upstream.status, headers });
@@ -296,9 +345,23 @@ function tooLargeBody() {
   return refusal(413, "BODY_TOO_LARGE", `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`);
 }
 
-async function forward(env, url, method, body, incoming, queryNames) {
+/** Sends a user's read (balance, contacts, precheck) to the provider once the key's governor
+ *  admits it, ahead of background polls. */
+async function forward(env, url, method, body, incoming, queryNames, user) {
   const [, name, ...rest] = url.pathname.split("/");
   const provider = PROVIDERS[name];
+  const line = keyLine(env, name, env[provider.key]);
+  const ticket = await line.admit({ id: `read:${crypto.randomUUID()}`, priority: "read", user: user.id, since: Date.now() });
+  let answer = null;
+  try {
+    answer = await sendUpstream(env, url, method, body, incoming, queryNames, name, provider, rest);
+    return answer;
+  } finally {
+    await line.settle(ticket, answer);
+  }
+}
+
+async function sendUpstream(env, url, method, body, incoming, queryNames, name, provider, rest) {
   const base = (env[provider.base] || provider.production).replace(/\/$/, "");
   const headers = { accept: "application/json", ...provider.auth(env[provider.key]) };
   if (body) headers["content-type"] = "application/json";
@@ -328,6 +391,30 @@ async function owns(env, user, kind, taskId) {
   tokenFor(kind, taskId); // validates the kind and the id
   const { owner } = await call(taskStub(env, kind, taskId), "/owner", {});
   return owner === user.id;
+}
+
+/** The provider's latest answer for a task the worker drives, in the provider's own shape, as
+ *  its task object stored it: a user's read never goes upstream. */
+async function latestAnswer(env, kind, taskId) {
+  const latest = await call(taskStub(env, kind, taskId), "/answer", {});
+  if (latest.error) return errorResponse(latest.error);
+  const headers = { "content-type": "application/json", ...(latest.requestId ? { "x-request-id": latest.requestId } : {}) };
+  return new Response(latest.text, { status: 200, headers });
+}
+
+/** A personnel answer with the values this user did not unlock hidden (CONTACT_VISIBILITY). */
+async function visibleContacts(env, user, route, answer) {
+  if (visibility(env) === "shared" || answer.status !== 200) return answer;
+  let body;
+  try {
+    body = JSON.parse(await answer.clone().text());
+  } catch {
+    return answer; // not JSON: the package refuses it as a protocol error; nothing to show
+  }
+  const { owned } = await call(userStub(env, user.id), "/owned", { keys: keysFor(route, body) });
+  const headers = new Headers(answer.headers);
+  headers.delete("content-length");
+  return new Response(JSON.stringify(masked(route, body, new Set(owned))), { status: 200, headers });
 }
 
 /** A task's stored state, for its owner only: anyone else gets the same 404 as for no task. */
@@ -384,10 +471,13 @@ export class UnlockTasks {
         "/reserve": () => this.reserve(body),
         "/settle": () => this.settle(body),
         "/budget": () => this.budget(body),
+        "/grant": () => this.grant(body),
+        "/owned": () => this.owned(body),
         "/start": () => this.start(body),
         "/track": () => this.track(body),
         "/owner": () => this.owner(),
         "/state": () => this.state(),
+        "/answer": () => this.answer(),
         "/confirm": () => this.confirm(body),
       }[pathname];
       if (!handler) return apiError(404, "NO_SUCH_ROUTE", "unknown");
@@ -438,6 +528,26 @@ export class UnlockTasks {
     return { ok: true };
   }
 
+  /** Records the values this user unlocked (or paid for in their budget): they are the only
+   *  ones the user's contact reads show (CONTACT_VISIBILITY=owner). */
+  async grant({ kind, ids }) {
+    const keys = [...new Set(ids.map(String))].map((id) => ownedKey(kind, id));
+    for (let i = 0; i < keys.length; i += 128) {
+      await this.storage.put(Object.fromEntries(keys.slice(i, i + 128).map((key) => [key, true])));
+    }
+    return { granted: keys.length };
+  }
+
+  /** Which of `keys` this user unlocked. */
+  async owned({ keys }) {
+    const owned = [];
+    for (let i = 0; i < keys.length; i += 128) {
+      const found = await this.storage.get(keys.slice(i, i + 128));
+      for (const [key, value] of found) if (value) owned.push(key);
+    }
+    return { owned };
+  }
+
   // -- start: once per user and selection
 
   /** Joins the create in progress, or returns the running task, or creates one. */
@@ -462,7 +572,7 @@ export class UnlockTasks {
     }
     let started;
     try {
-      started = await create(this.env, kind, input);
+      started = await create(this.env, kind, input, owner);
     } catch (error) {
       // Refused by the provider: nothing was charged. No answer, or a 5xx: it may have been,
       // so the reservation stays.
@@ -470,19 +580,53 @@ export class UnlockTasks {
       if (!unknown) await call(user, "/settle", { refund: worstCase, day: reserved.day });
       throw error;
     }
-    // Skipped contacts (already unlocked, missing, ...) are not charged.
-    const skipped = kind === "salesfinity.email" ? 0 : started.skippedIds.length;
-    const chargeable = started.started ? Math.max(0, contacts - skipped) : 0;
-    await call(user, "/settle", { refund: worstCase - price * chargeable, day: reserved.day });
+    const { refunded, paidFor } = await this.skippedContacts(kind, input, started, owner);
+    await call(user, "/settle", { refund: price * refunded, day: reserved.day });
+    if (paidFor.length) await call(user, "/grant", { kind, ids: paidFor });
+    if (started.started) {
+      const tracked = await call(taskStub(this.env, kind, started.taskId), "/track", { started, owner, ids: requestedIds(kind, input) });
+      // The provider named a task another user owns: it stays theirs. This start may have been
+      // charged, so its reservation stays too.
+      if (tracked.error) return { error: tracked.error };
+    }
     await this.storage.put("started", started);
-    if (started.started) await call(taskStub(this.env, kind, started.taskId), "/track", { started, owner });
     return started;
+  }
+
+  /**
+   * What a create's skipped contacts mean for the user's budget. Only ids that were in the
+   * request count, once each, whatever the provider listed. Skipped contacts were not charged
+   * and are given back, except (CONTACT_VISIBILITY=owner) those already unlocked by another
+   * user of the key: this user pays their price from the budget and is shown them, as if
+   * unlocked now; the provider charges the key nothing for them.
+   */
+  async skippedContacts(kind, input, started, owner) {
+    const requested = new Set(requestedIds(kind, input));
+    if (kind === "salesfinity.email") return { refunded: started.started ? 0 : 1, paidFor: [] };
+    const reasons = new Map();
+    for (const { id, reason } of started.skipped ?? []) if (requested.has(id) && !reasons.has(id)) reasons.set(id, reason);
+    for (const id of started.skippedIds ?? []) if (requested.has(id) && !reasons.has(id)) reasons.set(id, "unspecified");
+    const alreadyUnlocked = [...reasons].filter(([, reason]) => reason === "already-unlocked").map(([id]) => id);
+    let paidFor = [];
+    if (visibility(this.env) === "owner" && alreadyUnlocked.length) {
+      const { owned } = await call(userStub(this.env, owner), "/owned", { keys: alreadyUnlocked.map((id) => ownedKey(kind, id)) });
+      const mine = new Set(owned);
+      paidFor = alreadyUnlocked.filter((id) => !mine.has(ownedKey(kind, id)));
+    }
+    // Nothing started and nothing skipped (a create answer without a task): nothing was charged.
+    const unaccounted = started.started ? 0 : requested.size - reasons.size;
+    return { refunded: reasons.size - paidFor.length + unaccounted, paidFor };
   }
 
   // -- task: owner, polling, result
 
-  async track({ started, owner }) {
+  async track({ started, owner, ids }) {
+    const previous = await this.storage.get("owner");
+    if (previous !== undefined && previous !== owner) {
+      return { error: { code: "proxy", status: 502, errorKey: "UPSTREAM_TASK_TAKEN", message: "The provider answered this start with the id of a task another user started; that task stays theirs. Contact support with this start's time." } };
+    }
     await this.storage.put("owner", owner);
+    await this.storage.put("ids", ids);
     await this.storage.put("token", started.token);
     await this.storage.put("state", { state: "running", kind: started.kind, taskId: started.taskId });
     const delays = settings(this.env).delays ?? [3000];
@@ -498,23 +642,61 @@ export class UnlockTasks {
     return (await this.storage.get("state")) ?? { state: "unknown" };
   }
 
-  /** One poll per alarm, at the time the token asks for. */
+  /** The provider's latest answer for this task, for its owner's reads: as the provider sent
+   *  it, or before the first poll, the task as just created (every contact pending). */
+  async answer() {
+    const current = await this.storage.get("state");
+    if (!current?.taskId) return { error: { code: "not_found", status: 404, errorKey: "TASK_NOT_FOUND", message: "No such task." } };
+    const stored = await getText(this.storage, "answer");
+    if (stored !== undefined) return { text: stored, requestId: await this.storage.get("answerRequestId") };
+    if (current.state === "failed") return { error: current.error };
+    return { text: JSON.stringify(pendingAnswer(current.kind, current.taskId, (await this.storage.get("ids")) ?? [])) };
+  }
+
+  /** One poll per alarm, at the time the token asks for, once the key's governor admits it; if
+   *  the key is busy, the alarm moves to the poll's place in line (never earlier than due). */
   async alarm() {
     const current = await this.storage.get("state");
     const token = await this.storage.get("token");
     if (!token || current?.state !== "running") return;
+    const name = current.kind.split(".")[0];
+    const line = keyLine(this.env, name, this.env[PROVIDERS[name].key]);
+    const claim = { id: `task:${current.kind}:${current.taskId}`, priority: "poll", user: (await this.storage.get("owner")) ?? "?", since: (await this.storage.get("queuedSince")) ?? Date.now() };
+    const admission = await line.ask(claim);
+    if (!admission.go) {
+      await this.storage.put("queuedSince", claim.since);
+      await this.storage.setAlarm(admission.at);
+      return;
+    }
+    await this.storage.delete("queuedSince");
+    let answer = null;
+    const onAnswer = (status, text) => (answer = status === 200 ? text : null);
     try {
-      const step = await client(this.env, current.kind).pollOnce(token);
+      const step = await client(this.env, current.kind, { claim, ticket: admission.ticket, onAnswer }).pollOnce(token);
       await this.storage.put("token", step.token);
+      // Only an answer the package read as the task is kept for the owner's reads; a throttled
+      // or failed poll keeps the last one, and the last snapshot.
+      if (answer !== null && step.snapshot) {
+        await putText(this.storage, "answer", answer);
+        await this.storage.put("answerRequestId", step.snapshot.requestId ?? null);
+      }
       if (step.done) {
-        await this.storage.put("state", { ...current, state: "done", result: step.result });
+        await this.storage.put("state", { ...current, state: "done", snapshot: step.snapshot ?? current.snapshot, result: step.result });
+        await this.grantDelivered(current.kind, step.result);
       } else {
-        await this.storage.put("state", { ...current, snapshot: step.snapshot });
+        await this.storage.put("state", { ...current, snapshot: step.snapshot ?? current.snapshot ?? null });
         await this.storage.setAlarm(step.nextPollAt);
       }
     } catch (error) {
       await this.storage.put("state", { ...current, state: "failed", error: errorFields(error) });
     }
+  }
+
+  /** The owner may see what the task delivered (CONTACT_VISIBILITY=owner). */
+  async grantDelivered(kind, result) {
+    const owner = await this.storage.get("owner");
+    const ids = (result?.delivered ?? []).map((item) => item.id);
+    if (owner && ids.length && kind !== "salesfinity.email") await call(userStub(this.env, owner), "/grant", { kind, ids });
   }
 
   /** A callback arrived for this task: read it back, at most once per interval and never after
@@ -525,11 +707,48 @@ export class UnlockTasks {
     if (current.state !== "running") return { confirmed: current.state === "done", status: current.result?.status ?? null };
     const last = (await this.storage.get("lastConfirmAt")) ?? 0;
     if (Date.now() - last < intervalMs) return { confirmed: false, reason: "A read-back ran recently; the task's own polling goes on." };
+    // Through the key's governor as this task's poll: if the key is busy, the task's own
+    // polling reads it back in its turn.
+    const name = current.kind.split(".")[0];
+    const line = keyLine(this.env, name, this.env[PROVIDERS[name].key]);
+    const claim = { id: `task:${current.kind}:${current.taskId}`, priority: "poll", user: (await this.storage.get("owner")) ?? "?", since: Date.now() };
+    const admission = await line.ask(claim);
+    if (!admission.go) return { confirmed: false, reason: "The provider key is busy; the task's own polling reads it back in its turn." };
     await this.storage.put("lastConfirmAt", Date.now());
-    const step = await client(this.env, current.kind).pollOnce(tokenFor(current.kind, current.taskId));
+    const step = await client(this.env, current.kind, { claim, ticket: admission.ticket }).pollOnce(tokenFor(current.kind, current.taskId));
     if (step.done) await this.storage.put("state", { ...current, state: "done", result: step.result });
     return { confirmed: step.done, status: step.snapshot?.status ?? null };
   }
+}
+
+/** A long text in storage, in parts under the per-value limit (128 KiB on Cloudflare). */
+const PART_CHARS = 32 * 1024;
+
+async function putText(storage, key, text) {
+  const parts = Math.max(1, Math.ceil(text.length / PART_CHARS));
+  const entries = { [key]: parts };
+  for (let i = 0; i < parts; i++) entries[`${key}:${i}`] = text.slice(i * PART_CHARS, (i + 1) * PART_CHARS);
+  const names = Object.keys(entries);
+  for (let i = 0; i < names.length; i += 128) await storage.put(Object.fromEntries(names.slice(i, i + 128).map((n) => [n, entries[n]])));
+}
+
+async function getText(storage, key) {
+  const parts = await storage.get(key);
+  if (typeof parts !== "number") return undefined;
+  const names = Array.from({ length: parts }, (_, i) => `${key}:${i}`);
+  let text = "";
+  for (let i = 0; i < names.length; i += 128) {
+    const found = await storage.get(names.slice(i, i + 128));
+    for (const name of names.slice(i, i + 128)) text += found.get(name) ?? "";
+  }
+  return text;
+}
+
+/** A task just created, in its provider's answer shape: what its owner reads before the first
+ *  poll (every contact pending). */
+function pendingAnswer(kind, taskId, ids) {
+  if (kind === "salesfinity.email") return { _id: taskId, status: "pending" };
+  return { taskId, taskStatus: "pending", items: ids.map((personnelId) => ({ personnelId, status: "pending" })) };
 }
 
 // ---- answers -----------------------------------------------------------------------------------
@@ -545,18 +764,19 @@ function corsHeaders(origin) {
   };
 }
 
-/** Every secret this deployment holds, and the spellings a provider might echo them in. */
+/** One pattern for every secret this deployment holds, in every spelling (./secrets.js). */
+let patternFor = { env: null, pattern: null };
 function secrets(env) {
-  const raw = [env.LENSMOR_API_KEY, env.SALESFINITY_API_KEY, env.SESSION_SECRET, env.CALLBACK_SECRET].filter((s) => typeof s === "string" && s.length >= 4);
-  return raw.flatMap((s) => [s, encodeURIComponent(s)]);
+  if (patternFor.env !== env) patternFor = { env, pattern: secretPattern([env.LENSMOR_API_KEY, env.SALESFINITY_API_KEY, env.SESSION_SECRET, env.CALLBACK_SECRET]) };
+  return patternFor.pattern;
 }
 
 /** The response with every secret replaced, in its body and its headers: whatever a provider
  *  echoes (a message, an errorKey, a traceId, a header, an HTML page) leaves without a key. */
 async function redacted(response, env) {
-  const hidden = secrets(env);
-  if (!hidden.length || response.status === 101) return response;
-  const clean = (text) => hidden.reduce((t, secret) => t.replaceAll(secret, "[redacted]"), text);
+  const pattern = secrets(env);
+  if (!pattern || response.status === 101) return response;
+  const clean = (text) => scrub(text, pattern);
   const headers = new Headers();
   for (const [name, value] of response.headers) headers.set(name, clean(value));
   const body = response.body ? clean(await response.text()) : null;
@@ -577,10 +797,10 @@ function notFound() {
 
 function errorFields(error) {
   if (error?.code === "proxy" || (error?.code === "validation" && !(error instanceof UnlockError))) {
-    return { code: error.code, status: error.status, errorKey: error.errorKey, message: error.message };
+    return { code: error.code, status: error.status, errorKey: error.errorKey, message: error.message, retryAfterMs: error.retryAfterMs };
   }
   if (!(error instanceof UnlockError)) return { code: "server", status: 500, message: "The proxy failed." };
-  return { code: error.code, status: error.status, message: error.message, errorKey: error.errorKey, traceId: error.traceId, field: error.field };
+  return { code: error.code, status: error.status, message: error.message, errorKey: error.errorKey, traceId: error.traceId, field: error.field, retryAfterMs: error.retryAfterMs };
 }
 
 /** The status for an error code, as the package reads it back (an unknown code is a 500). */
@@ -597,7 +817,9 @@ function errorResponse(error) {
   const fields = error instanceof Error ? errorFields(error) : error;
   // A provider's own status only when it is an error status (a 3xx named in the message is not).
   const status = fields.status >= 400 && fields.status <= 599 ? fields.status : statusOf(fields.code);
-  return apiError(status, fields.errorKey ?? fields.code.toUpperCase(), fields.message, fields.traceId);
+  // A 429's wait goes on to the client (the provider's Retry-After, or the key's line).
+  const wait = status === 429 && Number.isFinite(fields.retryAfterMs) ? { "retry-after": String(Math.max(1, Math.ceil(fields.retryAfterMs / 1000))) } : {};
+  return apiError(status, fields.errorKey ?? fields.code.toUpperCase(), fields.message, fields.traceId, wait);
 }
 
 function apiError(status, errorKey, message, traceId = crypto.randomUUID(), headers = {}) {

@@ -3,7 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
-import { copyFileSync, rmSync } from "node:fs";
+import { copyFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { startSandbox } from "../../sandbox/server.mjs";
@@ -50,9 +50,9 @@ test("Deno: the installed package, by name, with network limited to loopback", a
 
 test("Deno: the edge proxy's handler under Deno.serve adds the key and refuses other routes", async () => {
   const key = "uak_deno_proxy_secret";
-  copyFileSync(join(root, "examples/edge-worker/worker.js"), join(app, "worker.js"));
-  copyFileSync(join(root, "examples/edge-worker/deno.js"), join(app, "deno.js"));
-  copyFileSync(join(root, "examples/edge-worker/memory.js"), join(app, "memory.js"));
+  for (const file of readdirSync(join(root, "examples/edge-worker")).filter((f) => f.endsWith(".js"))) {
+    copyFileSync(join(root, "examples/edge-worker", file), join(app, file));
+  }
   const secret = "deno-session-secret";
   const port = await freePort();
   const deno = spawn(join(root, "node_modules/.bin/deno"), ["run", "--allow-net=127.0.0.1", "--allow-env", "--allow-read=.", "deno.js"], {

@@ -96,24 +96,53 @@ test("no valid session token, no request to the provider", async () => {
   assert.equal((await sandbox.requests()).length, before, "nothing reached the provider");
 });
 
-test("a user's daily credit budget: a start over it is refused with nothing sent; skipped contacts are given back", async () => {
+test("a user's daily credit budget: a start over it is refused with nothing sent; skipped contacts are given back, once each", async () => {
   const user = "budget-user";
   const budget = async () => (await call("/budget", { user })).body;
   assert.deepEqual(await budget(), { limit: DAILY, spent: 0, remaining: DAILY, day: new Date().toISOString().slice(0, 10) });
-  // 3 fresh contacts and 794, unlocked before: 60 reserved, 15 given back when Lensmor skips 794.
-  const started = await call(UNLOCK, { method: "POST", user, body: unlockBody([...ids(3), "794"]) });
+  // 3 fresh contacts, 99999 (no such contact) and 794 (unlocked before, by the key): 75
+  // reserved; 15 given back for the missing one. 794 was not charged by Lensmor, but this user
+  // did not unlock it: with CONTACT_VISIBILITY=owner (the default) their budget pays its 15
+  // and they are shown it from now on.
+  const started = await call(UNLOCK, { method: "POST", user, body: unlockBody([...ids(3), "99999", "794"]) });
   assert.equal(started.status, 201, started.text);
-  assert.equal((await budget()).spent, 45);
-  // One phone is 150: 45 + 150 fits; a second does not (345 > 300).
+  assert.deepEqual(started.body.skipped_personnel_ids.sort(), ["794", "99999"]);
+  assert.equal((await budget()).spent, 60);
+  // One phone is 150: 60 + 150 fits; a second does not (360 > 300).
   assert.equal((await call("/lensmor/external/contacts/unlock-phone", { method: "POST", user, body: unlockBody(ids(1)) })).status, 201);
   const phonesBefore = await creates("/external/contacts/unlock-phone");
   const refused = await call("/lensmor/external/contacts/unlock-phone", { method: "POST", user, body: unlockBody(ids(1)) });
   assert.equal(refused.status, 402);
   assert.equal(refused.body.errorKey, "USER_BUDGET_EXCEEDED");
-  assert.match(refused.body.message, /up to 150 credits; 105 of your 300/);
+  assert.match(refused.body.message, /up to 150 credits; 90 of your 300/);
   assert.equal(await creates("/external/contacts/unlock-phone"), phonesBefore, "the refused start sent nothing");
   // Another user's budget is their own.
   assert.equal((await call("/lensmor/external/contacts/unlock-phone", { method: "POST", user: "other-budget-user", body: unlockBody(ids(1)) })).status, 201);
+});
+
+test("contact visibility: a value is shown only to the user who unlocked it (or paid for it); others read the record as locked", async () => {
+  const profile = (user, id) => call(`/lensmor/external/personnel/profile?personnel_id=${id}`, { user });
+  // 805 was unlocked before any user of this deployment: nobody has paid for it here.
+  const stranger = await profile("visibility-stranger", "805");
+  assert.equal(stranger.status, 200);
+  assert.deepEqual([stranger.body.email, stranger.body.contactUnlockStatus], [null, "locked"]);
+  // A user who starts it pays from their budget (Lensmor charges the key nothing) and sees it.
+  const owner = "visibility-owner";
+  const start = await call(UNLOCK, { method: "POST", user: owner, body: unlockBody(["805"]) });
+  assert.equal(start.status, 201, start.text);
+  assert.equal((await call("/budget", { user: owner })).body.spent, 15);
+  const mine = await profile(owner, "805");
+  assert.match(mine.body.email, /@/);
+  assert.equal(mine.body.contactUnlockStatus, "unlocked");
+  assert.equal((await profile("visibility-stranger", "805")).body.email, null, "still hidden from the others");
+  // The list page: the owner sees 805's email; another user sees no email on the page at all
+  // (every contact unlocked before was unlocked by nobody of this deployment).
+  const page = (user) => call("/lensmor/external/personnel/list?event_id=139574&page=1&pageSize=50", { user });
+  const theirs = (await page("visibility-stranger")).body.items;
+  assert.equal(theirs.length, 50);
+  assert.deepEqual(theirs.filter((i) => i.email !== null || i.contactUnlockStatus === "unlocked"), []);
+  const ownersView = (await page(owner)).body.items.filter((i) => i.email !== null).map((i) => i.id);
+  assert.deepEqual(ownersView, ["805"]);
 });
 
 test("a user's request rate: past the limit, 429 with Retry-After", async () => {

@@ -17,21 +17,25 @@ export async function freePort() {
 }
 
 /**
- * Bundles `entry` (resolving "unlock-tasks" from `app`, a folder that installed the tarball)
- * and serves it. `bindings` are text bindings; `durableObjects` names exported classes.
+ * Bundles `entry` where it is, with its own imports (resolving "unlock-tasks" from `app`, a
+ * folder that installed the tarball), and serves it. `bindings` are text bindings;
+ * `durableObjects` maps exported classes to their binding names. With `storageDir`, Durable
+ * Objects keep their storage on disk there, so a restarted workerd finds it again.
  */
-export async function startWorkerd({ app, entry, bindings = {}, durableObjects = [] }) {
+export async function startWorkerd({ app, entry, bindings = {}, durableObjects = {}, storageDir, port: given }) {
   const dist = join(app, "dist");
   mkdirSync(dist, { recursive: true });
-  copyFileSync(entry, join(app, "entry.js"));
   await build({
-    entryPoints: [join(app, "entry.js")], bundle: true, format: "esm", platform: "neutral",
+    entryPoints: [entry], bundle: true, format: "esm", platform: "neutral", nodePaths: [join(app, "node_modules")],
     conditions: ["workerd", "worker", "browser"], external: ["*.wasm"], outfile: join(dist, "worker.js"), logLevel: "error",
   });
   copyFileSync(join(app, "node_modules/unlock-tasks/unlock_tasks_bg.wasm"), join(dist, "unlock_tasks_bg.wasm"));
-  const port = await freePort();
-  const objects = durableObjects.map((name) => `(className = "${name}", uniqueKey = "${name}-test")`).join(", ");
-  const objectBindings = durableObjects.map((name) => `(name = "TASKS", durableObjectNamespace = (className = "${name}"))`);
+  const port = given ?? (await freePort());
+  const classes = Object.keys(durableObjects);
+  const objects = classes.map((name) => `(className = "${name}", uniqueKey = "${name}-test")`).join(", ");
+  const objectBindings = classes.map((name) => `(name = "${durableObjects[name]}", durableObjectNamespace = (className = "${name}"))`);
+  if (storageDir) mkdirSync(storageDir, { recursive: true });
+  const storage = storageDir ? `(localDisk = "do-disk")` : "(inMemory = void)";
   const textBindings = Object.entries(bindings).map(([name, value]) => `(name = "${name}", text = ${JSON.stringify(value)})`);
   writeFileSync(join(dist, "config.capnp"), `
 using Workerd = import "/workerd/workerd.capnp";
@@ -40,6 +44,7 @@ const config :Workerd.Config = (
     (name = "main", worker = .worker),
     # workerd refuses private addresses by default; the sandbox is on loopback.
     (name = "loopback", network = (allow = ["local"])),
+    ${storageDir ? `(name = "do-disk", disk = (path = ${JSON.stringify(storageDir)}, writable = true)),` : ""}
   ],
   sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
 );
@@ -50,7 +55,7 @@ const worker :Workerd.Worker = (
   ],
   compatibilityDate = "2025-01-01",
   globalOutbound = "loopback",
-  ${durableObjects.length ? `durableObjectNamespaces = [${objects}],\n  durableObjectStorage = (inMemory = void),` : ""}
+  ${classes.length ? `durableObjectNamespaces = [${objects}],\n  durableObjectStorage = ${storage},` : ""}
   bindings = [${[...textBindings, ...objectBindings].join(", ")}],
 );
 `);
@@ -72,6 +77,6 @@ const worker :Workerd.Worker = (
 }
 
 /** The repository's edge worker (examples/edge-worker/worker.js) with its Durable Objects. */
-export function startEdgeWorker(app, bindings) {
-  return startWorkerd({ app, entry: join(root, "examples/edge-worker/worker.js"), durableObjects: ["UnlockTasks"], bindings });
+export function startEdgeWorker(app, bindings, options = {}) {
+  return startWorkerd({ app, entry: join(root, "examples/edge-worker/worker.js"), durableObjects: { UnlockTasks: "TASKS", KeyGovernors: "GOVERNORS" }, bindings, ...options });
 }
