@@ -153,6 +153,14 @@ async function applyFault(fault, req, res) {
     case "body": // a raw body with a status, e.g. an ApiError inside a 200
       send(res, fault.status ?? 200, fault.body, fault.headers ?? {});
       return true;
+    case "trickle": { // a body that arrives a byte at a time, never whole
+      res.writeHead(200, { "content-type": "application/json", ...CORS });
+      res.write("{");
+      const drip = setInterval(() => res.write(" "), fault.everyMs ?? 100);
+      res.on("close", () => clearInterval(drip));
+      setTimeout(() => { clearInterval(drip); res.end("}"); }, fault.forMs ?? 60_000).unref();
+      return true;
+    }
     case "huge": // a body far over any documented answer (the client must refuse it unread)
       res.writeHead(200, { "content-type": "application/json", ...CORS });
       res.end(`{"taskId":"321","pad":"${"x".repeat(5 * 1024 * 1024)}"}`);

@@ -94,9 +94,13 @@ export function keyLine(env, provider, key) {
      * Retry-After says when the key has room (the provider closed it, or a deployment far
      * over its window), and the request gives up its place.
      */
-    async admit(claim) {
+    async admit(claim, signal) {
       const limit = Date.now() + positive(env.QUEUE_WAIT_MS, DEFAULT_QUEUE_WAIT_MS);
       for (;;) {
+        if (signal?.aborted) {
+          await line.withdraw(claim.id);
+          throw signal.reason;
+        }
         const admission = await line.ask(claim);
         if (admission.go) return admission.ticket;
         if (admission.at > limit) {

@@ -245,7 +245,7 @@ function client(env, kind, { claim, ticket, onAnswer } = {}) {
     // The governor is the budget: the client's own would only add a second line.
     rateLimit: { requests: 1_000_000, windowMs: 1 },
     fetch: async (input, init) => {
-      const held = next ?? (await line.admit(claim));
+      const held = next ?? (await line.admit(claim, init?.signal));
       next = undefined;
       let answer = null;
       try {
@@ -259,10 +259,14 @@ function client(env, kind, { claim, ticket, onAnswer } = {}) {
   });
 }
 
-/** Creates the task as `owner`'s start: first in the key's line. */
-function create(env, kind, input, owner) {
+/** Creates the task as `owner`'s start: first in the key's line. The place in line is taken
+ *  before the client runs, so its time limit covers only the request itself (a wait in line
+ *  that outlasted it would read as a create whose outcome is unknown). */
+async function create(env, kind, input, owner) {
+  const name = kind.split(".")[0];
   const claim = { id: `start:${crypto.randomUUID()}`, priority: "start", user: owner, since: Date.now() };
-  const c = client(env, kind, { claim });
+  const ticket = await keyLine(env, name, env[PROVIDERS[name].key]).admit(claim);
+  const c = client(env, kind, { claim, ticket });
   return kind === "salesfinity.email" ? c.enrichEmail(input) : kind === "lensmor.phone" ? c.unlockPhones(input) : c.unlockEmails(input);
 }
 

@@ -208,8 +208,23 @@ test("keys never follow a redirect: a provider's 3xx is an error naming it, and 
   assert.equal(recorder.requests.length, 0, "nothing, let alone a key, reached the redirect target");
 });
 
-test("provider text that echoes a key leaves without it", async () => {
+test("provider text that echoes a key leaves without it, in any spelling", async () => {
   const echo = { code: 400, message: `Invalid key ${LENSMOR_KEY}`, errorKey: `KEY_${LENSMOR_KEY}`, traceId: encodeURIComponent(LENSMOR_KEY) };
+  const bytes = (text) => Buffer.from(text);
+  const spellings = {
+    upper: LENSMOR_KEY.toUpperCase(),
+    escaped: [...LENSMOR_KEY].map((c, i) => (i % 2 ? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}` : c)).join(""),
+    base64: bytes(`Basic ${LENSMOR_KEY}:x`).toString("base64"),
+    base64url: bytes(`k=${LENSMOR_KEY}`).toString("base64url"),
+    hex: bytes(LENSMOR_KEY).toString("hex"),
+  };
+  await sandbox.faults([{ path: "/external/credits/balance", kind: "body", status: 400, body: `{"code":400,"errorKey":"ECHO","traceId":"t","message":"${Object.values(spellings).join(" ")}"}` }]);
+  const transformed = await call("/lensmor/external/credits/balance", { user: "echo" });
+  assert.equal(transformed.status, 400);
+  for (const [name, spelling] of Object.entries(spellings)) {
+    assert.ok(!transformed.text.includes(spelling.replaceAll("\\\\", "\\")), `the ${name} spelling left: ${transformed.text}`);
+  }
+  assert.equal(transformed.text.match(/\[redacted\]/g)?.length, 5);
   await sandbox.faults([
     { path: "/external/credits/balance", kind: "body", status: 400, body: echo, headers: { "x-request-id": LENSMOR_KEY } },
     { path: "/external/personnel/list", kind: "body", status: 200, body: `<html>${LENSMOR_KEY} ${SESSION_SECRET}</html>` },
@@ -249,6 +264,50 @@ test("bounded work: a huge body is refused unparsed beside a normal request; a h
   await sandbox.faults([{ path: "/external/credits/balance", kind: "hang" }]);
   const hung = await call("/lensmor/external/credits/balance", { user: "bounded" });
   assert.deepEqual([hung.status, hung.body.errorKey], [504, "UPSTREAM_TIMEOUT"]);
+  // Headers at once, then a byte every 100 ms: past UPSTREAM_TIMEOUT_MS it is a timeout too.
+  await sandbox.faults([{ path: "/external/credits/balance", kind: "trickle", everyMs: 100 }]);
+  const trickled = await call("/lensmor/external/credits/balance", { user: "bounded" });
+  assert.deepEqual([trickled.status, trickled.body.errorKey], [504, "UPSTREAM_TIMEOUT"]);
+});
+
+test("odd upstream: a create answer naming another user's task never moves it to the new user", async () => {
+  await sandbox.hold();
+  const first = await call(UNLOCK, { method: "POST", user: "task-owner", body: unlockBody(ids(2)) });
+  assert.equal(first.status, 201, first.text);
+  const taskId = first.body.task_id;
+  // The provider answers another user's start with the same task id.
+  await sandbox.faults([{ path: "/external/contacts/unlock", method: "POST", kind: "body", status: 201, body: { status: "accepted", task_id: taskId, job_id: taskId } }]);
+  const second = await call(UNLOCK, { method: "POST", user: "task-thief", body: unlockBody(ids(2)) });
+  assert.deepEqual([second.status, second.body.errorKey], [502, "UPSTREAM_TASK_TAKEN"]);
+  assert.equal((await call(`/lensmor/external/contacts/unlock-tasks/${taskId}`, { user: "task-thief" })).status, 404);
+  assert.equal((await call(`/tasks/lensmor.email/${taskId}`, { user: "task-thief" })).status, 404);
+  const owners = await call(`/lensmor/external/contacts/unlock-tasks/${taskId}`, { user: "task-owner" });
+  assert.equal(owners.status, 200);
+  assert.equal(owners.body.taskId, taskId);
+  await sandbox.hold(false);
+  await sandbox.release();
+});
+
+test("odd upstream: a start refused with 429 passes Retry-After on; a user's read of a task costs no request upstream", async () => {
+  await sandbox.faults([{ path: "/external/contacts/unlock", method: "POST", kind: "status", status: 429, errorKey: "RATE_LIMIT_EXCEEDED", headers: { "retry-after": "2" } }]);
+  const refused = await call(UNLOCK, { method: "POST", user: "throttled", body: unlockBody(ids(1)) });
+  assert.equal(refused.status, 429);
+  assert.equal(refused.headers.get("retry-after"), "2");
+  // The key's governor learned the wait: the next start waits in line for it, then goes.
+  await sandbox.hold();
+  const started = await call(UNLOCK, { method: "POST", user: "reader", body: unlockBody(ids(3)) });
+  assert.equal(started.status, 201, started.text);
+  const path = `/external/contacts/unlock-tasks/${started.body.task_id}`;
+  const before = await count((r) => r.path === path);
+  for (let i = 0; i < 5; i++) {
+    const read = await call(`/lensmor${path}`, { user: "reader" });
+    assert.equal(read.status, 200);
+    // Before the task object's first poll: the task as created, every contact pending.
+    assert.deepEqual(read.body.items.map((item) => item.status), ["pending", "pending", "pending"]);
+  }
+  assert.equal(await count((r) => r.path === path), before, "no read went upstream");
+  await sandbox.hold(false);
+  await sandbox.release();
 });
 
 test("callbacks: the secret is required, reads are throttled, and the callback URL is the worker's own", async () => {
