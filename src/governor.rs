@@ -159,7 +159,13 @@ impl Governor {
             .map(|&i| self.waiting[i].claim.priority == Priority::Poll)
             .collect();
         let times = self.budget.slot_times(now, &paced);
-        let at = times[place];
+        let mut at = times[place];
+        let asking = self.waiting[index].claim.priority;
+        if at <= now && asking == Priority::Poll && self.person_due_ahead(&order[..place], now) {
+            // A person's request ahead of this poll is due and on its way (a timer fires late,
+            // a round trip takes time): the poll must not take the slot from under it.
+            at = now + self.budget.spacing_ms();
+        }
         if at <= now {
             self.waiting.swap_remove(index);
             return Admission::Go(self.budget.take(now));
@@ -205,6 +211,15 @@ impl Governor {
                 r.with_header(name, value)
             });
         self.settle(ticket, now, Some(&answer));
+    }
+
+    /// Whether a person's request among `ahead` (indices in line before a poll) was told a time
+    /// that has come: it is expected any moment, within the grace period.
+    fn person_due_ahead(&self, ahead: &[usize], now: Millis) -> bool {
+        ahead.iter().any(|&i| {
+            let entry = &self.waiting[i];
+            entry.claim.priority < Priority::Poll && entry.expected <= now
+        })
     }
 
     /// Adds the claim to the line, or updates its entry: it keeps the earliest `since` and the
@@ -312,6 +327,23 @@ mod tests {
         );
         assert!(go(g.admit(1_000, claim("start", Priority::Start, "v", 20))));
         assert!(go(g.admit(2_000, claim("poll", Priority::Poll, "u", 10))));
+    }
+
+    #[test]
+    fn a_poll_does_not_take_the_slot_of_a_person_who_is_late() {
+        let mut g = full();
+        let start = wait(g.admit(10, claim("start", Priority::Start, "v", 10)));
+        // The start's timer fires late; a poll asks first, with a slot free.
+        let poll = wait(g.admit(start + 50, claim("poll", Priority::Poll, "u", 0)));
+        assert!(poll > start + 50);
+        assert!(go(
+            g.admit(start + 60, claim("start", Priority::Start, "v", 10))
+        ));
+        // A start that never comes back holds polls only for the grace period.
+        let mut g = full();
+        let gone = wait(g.admit(10, claim("gone", Priority::Start, "v", 10)));
+        let late = gone + g.grace_ms() + 1;
+        assert!(go(g.admit(late, claim("poll", Priority::Poll, "u", 0))));
     }
 
     #[test]

@@ -62,6 +62,18 @@ function busiestWindow(requests, windowMs) {
   return most;
 }
 
+/** Runs `body` with new sandbox tasks held, and releases them however it ends: a failed test
+ *  must not leave tasks polling into the next one. */
+async function whileHeld(body) {
+  await sandbox.hold();
+  try {
+    return await body();
+  } finally {
+    await sandbox.hold(false);
+    await sandbox.release();
+  }
+}
+
 async function until(condition, what) {
   for (let i = 0; i < 600; i++) {
     const value = await condition();
@@ -77,16 +89,15 @@ async function states(started) {
 }
 
 test("40 tasks of 4 users through one key: never over the window, no 429 upstream, every task ends", async () => {
-  await sandbox.hold();
   const from = (await sandbox.requests()).length;
   const users = ["u1", "u2", "u3", "u4"];
-  const answers = await Promise.all(users.flatMap((user) => Array.from({ length: 10 }, () => start(user, 1).then((a) => ({ user, a })))));
-  for (const { a } of answers) assert.equal(a.status, 201, a.text);
-  const started = answers.map(({ user, a }) => ({ user, taskId: a.body.task_id }));
-  // Held: the tasks' polls keep the key saturated until released.
-  await until(async () => (await keyed()).slice(from).filter(isPoll).length >= 60, "polls of the held tasks");
-  await sandbox.hold(false);
-  await sandbox.release();
+  const started = await whileHeld(async () => {
+    const answers = await Promise.all(users.flatMap((user) => Array.from({ length: 10 }, () => start(user, 1).then((a) => ({ user, a })))));
+    for (const { a } of answers) assert.equal(a.status, 201, a.text);
+    // Held: the tasks' polls keep the key saturated until released.
+    await until(async () => (await keyed()).slice(from).filter(isPoll).length >= 60, "polls of the held tasks");
+    return answers.map(({ user, a }) => ({ user, taskId: a.body.task_id }));
+  });
   await until(async () => (await states(started)).every((s) => s === "done"), "every task done");
   const sent = (await keyed()).slice(from);
   assert.equal(sent.filter((r) => r.status === 429).length, 0, "no request was refused upstream");
@@ -94,41 +105,45 @@ test("40 tasks of 4 users through one key: never over the window, no 429 upstrea
   assert.equal(sent.filter(isCreate).length, 40, "one create per start");
 });
 
-test("a person's start goes before every background poll that waited longer", async () => {
-  await sandbox.hold();
-  const busy = await Promise.all(Array.from({ length: 8 }, () => start("busy", 1)));
-  const from = (await sandbox.requests()).length;
-  // The provider closes the key for 3 s: every task's poll waits in line meanwhile.
-  await sandbox.faults([{ path: "/external/contacts/unlock-tasks/", kind: "status", status: 429, errorKey: "RATE_LIMIT_EXCEEDED", headers: { "retry-after": "3" } }]);
-  const refused = await until(async () => (await sandbox.requests()).slice(from).find((r) => r.status === 429), "the 429");
-  // Polls join the line while the key is closed; then a new user starts.
-  await new Promise((r) => setTimeout(r, 300)); // the held tasks' alarms ask, and queue
-  const newcomer = await start("newcomer", 1);
-  assert.equal(newcomer.status, 201, newcomer.text);
-  const reopened = (await sandbox.requests()).slice(from).filter((r) => r.at >= refused.at + 1000);
-  assert.ok(isCreate(reopened[0]), `first after the reopening: ${reopened.slice(0, 3).map((r) => r.path).join(", ")}`);
-  assert.equal(busy.every((b) => b.status === 201), true);
-  await sandbox.hold(false);
-  await sandbox.release();
+test("a person's start goes before every background poll that waited longer; a throttled poll keeps the last snapshot", async () => {
+  await whileHeld(async () => {
+    const busy = await Promise.all(Array.from({ length: 8 }, () => start("busy", 1)));
+    const tasks = busy.map((b) => ({ user: "busy", taskId: b.body.task_id }));
+    const snapshots = async () => Promise.all(tasks.map(async ({ user, taskId }) => (await call(worker.url, `/tasks/lensmor.email/${taskId}`, { user })).body.snapshot));
+    await until(async () => (await snapshots()).every((s) => s?.status === "processing"), "a snapshot of every task");
+    const from = (await sandbox.requests()).length;
+    // The provider closes the key for 3 s: every task's poll waits in line meanwhile.
+    await sandbox.faults([{ path: "/external/contacts/unlock-tasks/", kind: "status", status: 429, errorKey: "RATE_LIMIT_EXCEEDED", headers: { "retry-after": "3" } }]);
+    const refused = await until(async () => (await sandbox.requests()).slice(from).find((r) => r.status === 429), "the 429");
+    // Polls join the line while the key is closed; then a new user starts.
+    await new Promise((r) => setTimeout(r, 300)); // the held tasks' alarms ask, and queue
+    const newcomer = await start("newcomer", 1);
+    assert.equal(newcomer.status, 201, newcomer.text);
+    const reopened = (await sandbox.requests()).slice(from).filter((r) => r.at >= refused.at + 1000);
+    assert.ok(isCreate(reopened[0]), `first after the reopening: ${reopened.slice(0, 3).map((r) => r.path).join(", ")}`);
+    assert.equal(busy.every((b) => b.status === 201), true);
+    const throttled = tasks.find((t) => refused.path.endsWith(`/${t.taskId}`));
+    const kept = (await call(worker.url, `/tasks/lensmor.email/${throttled.taskId}`, { user: "busy" })).body;
+    assert.equal(kept.snapshot?.status, "processing", "the throttled poll kept the last snapshot");
+  });
 });
 
 test("two greedy users cannot starve a third: users take turns at a saturated key", async () => {
-  await sandbox.hold();
-  await Promise.all(Array.from({ length: 24 }, (_, i) => start(i % 2 ? "greedy-a" : "greedy-b", 1)));
-  const third = await start("third", 1);
-  assert.equal(third.status, 201, third.text);
-  const path = `/external/contacts/unlock-tasks/${third.body.task_id}`;
-  const from = (await sandbox.requests()).length;
-  const next = await until(async () => {
-    const polls = (await sandbox.requests()).slice(from).filter(isPoll);
-    return polls.length >= 24 && polls.slice(0, 24);
-  }, "24 polls");
-  const mine = next.filter((r) => r.path === path).length;
-  // 25 tasks of three users: by turns the third gets about a third of the slots; by age alone
-  // it would get one in 25.
-  assert.ok(mine >= 6, `the third user's task got ${mine} of 24 polls`);
-  await sandbox.hold(false);
-  await sandbox.release();
+  await whileHeld(async () => {
+    await Promise.all(Array.from({ length: 24 }, (_, i) => start(i % 2 ? "greedy-a" : "greedy-b", 1)));
+    const third = await start("third", 1);
+    assert.equal(third.status, 201, third.text);
+    const path = `/external/contacts/unlock-tasks/${third.body.task_id}`;
+    const from = (await sandbox.requests()).length;
+    const next = await until(async () => {
+      const polls = (await sandbox.requests()).slice(from).filter(isPoll);
+      return polls.length >= 24 && polls.slice(0, 24);
+    }, "24 polls");
+    const mine = next.filter((r) => r.path === path).length;
+    // 25 tasks of three users: by turns the third gets about a third of the slots; by age alone
+    // it would get one in 25.
+    assert.ok(mine >= 6, `the third user's task got ${mine} of 24 polls`);
+  });
 });
 
 test("a restarted governor allows no burst: the window it kept in storage holds after the restart", async () => {
