@@ -37,13 +37,14 @@ export function enrichmentOutcome(slug) {
   return "completed";
 }
 
-export function makePersonnel() {
+/** The event's contacts; `count` beyond PEOPLE for load benchmarks (ids stay consecutive). */
+export function makePersonnel(count = PEOPLE) {
   const first = ["Jane", "Omar", "Li", "Ana", "Ravi", "Sofia", "Ken", "Maya", "Tom", "Ines"];
   const last = ["Doe", "Haddad", "Wei", "Silva", "Patel", "Rossi", "Sato", "Cohen", "Berg", "Lopez"];
   const companies = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne", "Tyrell"];
   const titles = ["VP of Partnerships", "Head of Sales", "CMO", "Event Manager", "Founder", "Buyer"];
   const people = new Map();
-  for (let i = 0; i < PEOPLE; i++) {
+  for (let i = 0; i < count; i++) {
     const id = String(FIRST_ID + i);
     const name = `${first[i % 10]} ${last[Math.floor(i / 10) % 10]}`;
     const company = companies[i % companies.length];

@@ -12,7 +12,7 @@
 // Behaviour: tasks take seconds (divided by `speed`) and settle contact by contact with mixed
 // outcomes (./fixtures.mjs says which); credits are charged by the published rules (402 when
 // short); a selection already unlocking gets 409; each key has a request budget (429 +
-// Retry-After + X-RateLimit-*). Controls under /__sandbox/ (./controls.mjs) hold and release
+// Retry-After + X-RateLimit-*; with `countRefused`, refused requests count too). Controls under /__sandbox/ (./controls.mjs) hold and release
 // tasks, queue faults and read the request log.
 
 import http from "node:http";
@@ -28,7 +28,7 @@ import { match } from "./routes.mjs";
 export async function startSandbox(options = {}) {
   const state = {
     speed: Number(options.speed ?? 1),
-    personnel: makePersonnel(),
+    personnel: makePersonnel(options.people),
     balances: new Map(), // key -> { lensmor, salesfinity }
     tasks: new Map(),
     enrichments: new Map(),
@@ -36,7 +36,8 @@ export async function startSandbox(options = {}) {
     requests: [],
     faults: [], // queued faults: { method?, path?, kind, status, body, headers, count }
     hold: false, // while on, new tasks stay `processing` until released
-    rate: { limit: options.rateLimit ?? 120, windowMs: options.rateWindowMs ?? 60_000 },
+    // countRefused: a stricter limiter, in which refused requests use up the window too.
+    rate: { limit: options.rateLimit ?? 120, windowMs: options.rateWindowMs ?? 60_000, countRefused: Boolean(options.countRefused) },
     hits: new Map(), // key -> [timestamps]
     taskMs: options.taskMs ?? [2_000, 12_000],
     balanceOf(key) {
@@ -104,6 +105,7 @@ function rateLimited(state, key, res) {
   state.hits.set(key, hits);
   const resetAt = Math.ceil(((hits[0] ?? now) + window) / 1000);
   if (hits.length >= state.rate.limit) {
+    if (state.rate.countRefused) hits.push(now);
     const retryAfter = Math.max(1, Math.ceil((hits[0] + window - now) / 1000));
     apiError(res, 429, "RATE_LIMIT_EXCEEDED", "Too many requests", {
       "retry-after": String(retryAfter),

@@ -75,19 +75,22 @@ impl RateBudget {
 
     /// When the next request may be sent: `now` if it may go at once.
     pub fn ready_at(&mut self, now: Millis) -> Millis {
-        self.slot_times(now, &[false])[0]
+        self.slot_times(now, &[false], 0)[0]
     }
 
-    /// The instants at which the next `paced.len()` requests could be sent, earliest first, if
+    /// The instants at which the next `polls.len()` requests could be sent, earliest first, if
     /// each took its place at its instant: what the window, the provider's `Retry-After` and
-    /// its reported remaining allow. A request marked paced that must wait comes one
-    /// [`RateBudget::spacing_ms`] after the one before it instead of all at once when a window
-    /// frees up (or a `Retry-After` ends): a stampede at the reset would be refused again.
-    pub fn slot_times(&mut self, now: Millis, paced: &[bool]) -> Vec<Millis> {
-        let n = paced.len();
+    /// its reported remaining allow. A request marked as a poll may use the window only up to
+    /// `reserve` short of its limit (those places are kept for people), and if it must wait it
+    /// comes one [`RateBudget::spacing_ms`] after the one before it instead of all at once when
+    /// a window frees up (or a `Retry-After` ends): a stampede at the reset would be refused
+    /// again.
+    pub fn slot_times(&mut self, now: Millis, polls: &[bool], reserve: u32) -> Vec<Millis> {
         self.forget_before(now);
         let window = self.window_ms;
         let limit = self.limit as usize;
+        let poll_limit = self.limit.saturating_sub(reserve).max(1) as usize;
+        let poll_spacing = (window / poll_limit as u64).max(1);
         let mut expiries: VecDeque<Millis> = self.sent.iter().map(|e| e.at + window).collect();
         expiries.make_contiguous().sort_unstable();
         let open = now.max(self.closed_until);
@@ -95,22 +98,22 @@ impl RateBudget {
             Some((left, until)) if until > now => (left, until),
             _ => (u64::MAX, 0),
         };
-        let mut times: Vec<Millis> = Vec::with_capacity(n);
-        for k in 0..n {
+        let mut times: Vec<Millis> = Vec::with_capacity(polls.len());
+        for (k, &poll) in polls.iter().enumerate() {
             let mut at = open;
             if u64::try_from(k).unwrap_or(u64::MAX) >= cap_left {
                 at = at.max(cap_until);
             }
-            if paced[k] && k > 0 && at.max(times[k - 1]) > now {
-                at = at.max(times[k - 1] + self.spacing_ms());
+            if poll && k > 0 && at.max(times[k - 1]) > now {
+                at = at.max(times[k - 1] + poll_spacing);
             }
             // Requests that have left the window by `at` no longer count.
             while expiries.front().is_some_and(|&e| e <= at) {
                 expiries.pop_front();
             }
-            if expiries.len() >= limit {
-                // Full: the first to leave frees a place.
-                at = expiries.pop_front().unwrap_or(at);
+            // Full (for this kind of request): each one to leave frees a place.
+            while expiries.len() >= if poll { poll_limit } else { limit } {
+                at = at.max(expiries.pop_front().unwrap_or(at));
             }
             // This one counts from `at` for a window (later than every earlier expiry).
             expiries.push_back(at + window);
@@ -341,14 +344,30 @@ mod tests {
             &HttpResponse::new(429, "").with_header("retry-after", "2"),
         );
         assert_eq!(
-            budget.slot_times(0, &[true; 5]),
+            budget.slot_times(0, &[true; 5], 0),
             [2_000, 2_250, 2_500, 2_750, 3_000]
         );
         // Unpaced, four go at the reset and the fifth a window later.
         assert_eq!(
-            budget.slot_times(0, &[false; 5]),
+            budget.slot_times(0, &[false; 5], 0),
             [2_000, 2_000, 2_000, 2_000, 3_000]
         );
+    }
+
+    #[test]
+    fn polls_leave_the_reserve_to_people() {
+        let mut budget = RateBudget::new(4, 1_000);
+        for at in [0, 10] {
+            let _ = budget.take(at);
+        }
+        // A reserve of 2: polls find the window full at 2, people at 4.
+        assert_eq!(budget.slot_times(20, &[true], 2), [1_000]);
+        assert_eq!(
+            budget.slot_times(20, &[false, false, false], 2),
+            [20, 20, 1_000]
+        );
+        // Queued polls are paced by the window they may use: 1,000 ms / 2.
+        assert_eq!(budget.slot_times(20, &[true, true], 2), [1_000, 1_500]);
     }
 
     #[test]
@@ -358,7 +377,7 @@ mod tests {
             let t = budget.try_acquire(at).unwrap();
             budget.settle(t, at + 50);
         }
-        let times = budget.slot_times(200, &[false; 4]);
+        let times = budget.slot_times(200, &[false; 4], 0);
         assert_eq!(times, [1_050, 1_150, 1_250, 2_050]);
         assert_eq!(budget.try_acquire(1_049).unwrap_err(), 1_050);
     }

@@ -10,6 +10,10 @@
 //!    second, so one user with a thousand tasks cannot take the key from a user with one;
 //! 3. then by how long each has waited (a poll stretched the longest goes first).
 //!
+//! Background polls use the window only up to a reserve short of its limit: a tenth of each
+//! window is kept for people, so a start finds a place at once even when polls saturate the
+//! key.
+//!
 //! It answers "go" (a [`Ticket`]) or "ask again at t", where t is this request's own place in
 //! the queue: the k-th in line is given the k-th free slot, background polls paced one
 //! [`RateBudget::spacing_ms`] apart, so throttled work comes back spread out rather than all
@@ -121,11 +125,18 @@ struct Waiting {
 pub struct Governor {
     budget: RateBudget,
     waiting: Vec<Waiting>,
+    /// Places of each window that background polls leave to people, so that a start finds
+    /// one free even when polls keep the key saturated.
+    reserve: u32,
 }
 
 impl Governor {
+    /// A governor with a tenth of the window (at least one place, when the window has two)
+    /// reserved for people.
     pub fn new(budget: RateBudget) -> Governor {
+        let limit = budget.limit();
         Governor {
+            reserve: if limit >= 2 { (limit / 10).max(1) } else { 0 },
             budget,
             waiting: Vec::new(),
         }
@@ -152,13 +163,13 @@ impl Governor {
         let index = self.join(now, claim);
         let order = self.order();
         let place = order.iter().position(|&i| i == index).unwrap_or(0);
-        // Only background polls are paced: a person's request is never held back for
-        // smoothness, and there are few of them.
+        // Only background polls are paced and kept out of the reserve: a person's request is
+        // never held back for smoothness, and there are few of them.
         let paced: Vec<bool> = order[..=place]
             .iter()
             .map(|&i| self.waiting[i].claim.priority == Priority::Poll)
             .collect();
-        let times = self.budget.slot_times(now, &paced);
+        let times = self.budget.slot_times(now, &paced, self.reserve);
         let mut at = times[place];
         let asking = self.waiting[index].claim.priority;
         if at <= now && asking == Priority::Poll && self.person_due_ahead(&order[..place], now) {
@@ -397,7 +408,8 @@ mod tests {
         let times: Vec<Millis> = (0..5)
             .map(|i| wait(g.admit(1, claim(&format!("p{i}"), Priority::Poll, "u", 1))))
             .collect();
-        assert_eq!(times, [5_000, 5_100, 5_200, 5_300, 5_400]);
+        // Polls may use 9 of the 10 places: one every 1,000 / 9 ms.
+        assert_eq!(times, [5_000, 5_111, 5_222, 5_333, 5_444]);
     }
 
     /// 1,000 polls of 20 users and a start every few seconds, all asking at the times they are
