@@ -5,7 +5,8 @@
 //
 //   EDGE_USERS=20 EDGE_TASKS=50 EDGE_SCALE=10 node --expose-gc bench/run.mjs edge
 //   EDGE_WORKER=/path/to/worker.js  measures another worker (e.g. an older commit's) the same way
-import { readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { root } from "../tests/support/packed.mjs";
 import { installPackedPackage } from "../tests/support/packed.mjs";
@@ -132,8 +133,11 @@ async function viaWorker(app, { countRefused, entry }) {
   sandbox.state.balanceOf(KEY).lensmor = 1e12;
   const source = readFileSync(entry, "utf8");
   const governed = source.includes("KeyGovernors");
+  // Durable Objects keep their storage on disk, as on Cloudflare: workerd's in-memory storage
+  // goes with an object evicted while idle (a task waiting in line for seconds).
+  const storageDir = mkdtempSync(join(tmpdir(), "bench-edge-storage-"));
   const worker = await startWorkerd({
-    app, entry, durableObjects: governed ? { UnlockTasks: "TASKS", KeyGovernors: "GOVERNORS" } : { UnlockTasks: "TASKS" },
+    app, entry, storageDir, durableObjects: governed ? { UnlockTasks: "TASKS", KeyGovernors: "GOVERNORS" } : { UnlockTasks: "TASKS" },
     bindings: {
       LENSMOR_API_KEY: KEY, LENSMOR_BASE_URL: sandbox.url, SESSION_SECRET: SECRET, ALLOWED_ORIGIN: "https://app.example",
       LENSMOR_RATE_LIMIT: String(LIMIT), LENSMOR_RATE_WINDOW_MS: String(WINDOW_MS), POLL_DELAYS_MS: JSON.stringify(DELAYS),
@@ -151,6 +155,7 @@ async function viaWorker(app, { countRefused, entry }) {
   } finally {
     worker.close();
     await sandbox.close();
+    rmSync(storageDir, { recursive: true, force: true });
   }
 }
 

@@ -24,19 +24,22 @@
 //! Sans-IO like the rest of the core: the driver passes the time in and does the waiting (the
 //! package's client sleeps; an edge task object sets its alarm to t).
 
+use std::collections::VecDeque;
+
 use crate::budget::{RateBudget, Ticket};
 use crate::error::Error;
 use crate::http::{HttpResponse, Millis};
 
 /// What a request is for, most urgent first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
 pub enum Priority {
     /// A person started a task and is watching the button.
-    Start,
+    Start = 0,
     /// A person asked for something now: a task's state, the balance, a precheck, contacts.
-    Read,
+    Read = 1,
     /// A poll nobody is waiting on this instant: it may be stretched, never dropped.
-    Poll,
+    Poll = 2,
 }
 
 impl Priority {
@@ -113,11 +116,21 @@ pub enum Admission {
     WaitUntil(Millis),
 }
 
+/// A sort key: priority, then a number (when it asked, or its turn), then an index.
+fn key(priority: Priority, first: u64, index: u64) -> u128 {
+    (priority as u128) << 120 | u128::from(first.min(1 << 56)) << 64 | u128::from(index)
+}
+
 #[derive(Debug, Clone)]
 struct Waiting {
     claim: Claim,
     /// When it was told to come back.
     expected: Millis,
+    /// Its user's requests admitted in the window before it joined the line: its turn starts
+    /// there. Fixed when it joins, so the line's order does not shift under the times told.
+    used: u64,
+    /// When it joined, as a count: breaks ties of `since` the same way every time.
+    seq: u32,
 }
 
 /// A key's window and the line of requests waiting for it.
@@ -125,6 +138,10 @@ struct Waiting {
 pub struct Governor {
     budget: RateBudget,
     waiting: Vec<Waiting>,
+    /// Who was admitted in the last window, and when: a user's recent use sets their turn.
+    served: VecDeque<(Millis, String)>,
+    /// Requests that joined the line so far (a tie-break that does not move).
+    joined: u32,
     /// Places of each window that background polls leave to people, so that a start finds
     /// one free even when polls keep the key saturated.
     reserve: u32,
@@ -139,6 +156,8 @@ impl Governor {
             reserve: if limit >= 2 { (limit / 10).max(1) } else { 0 },
             budget,
             waiting: Vec::new(),
+            served: VecDeque::new(),
+            joined: 0,
         }
     }
 
@@ -163,22 +182,16 @@ impl Governor {
         let index = self.join(now, claim);
         let order = self.order();
         let place = order.iter().position(|&i| i == index).unwrap_or(0);
-        // Only background polls are paced and kept out of the reserve: a person's request is
-        // never held back for smoothness, and there are few of them.
-        let paced: Vec<bool> = order[..=place]
-            .iter()
-            .map(|&i| self.waiting[i].claim.priority == Priority::Poll)
-            .collect();
-        let times = self.budget.slot_times(now, &paced, self.reserve);
-        let mut at = times[place];
         let asking = self.waiting[index].claim.priority;
+        let mut at = self.place_time(now, &order[..place], asking);
         if at <= now && asking == Priority::Poll && self.person_due_ahead(&order[..place], now) {
             // A person's request ahead of this poll is due and on its way (a timer fires late,
-            // a round trip takes time): the poll must not take the slot from under it.
-            at = now + self.budget.spacing_ms();
+            // a round trip takes time): the poll must not take the place from under it.
+            at = now + self.budget.spacing_ms().min(self.grace_ms() / 2);
         }
         if at <= now {
-            self.waiting.swap_remove(index);
+            let admitted = self.waiting.swap_remove(index);
+            self.served.push_back((now, admitted.claim.user));
             return Admission::Go(self.budget.take(now));
         }
         self.waiting[index].expected = at;
@@ -224,6 +237,19 @@ impl Governor {
         self.settle(ticket, now, Some(&answer));
     }
 
+    /// When the request after `ahead` (indices in line) could be sent: only background polls
+    /// are paced and kept out of the reserve; a person's request is never held back for
+    /// smoothness, and there are few of them.
+    fn place_time(&mut self, now: Millis, ahead: &[usize], asking: Priority) -> Millis {
+        let mut polls: Vec<bool> = ahead
+            .iter()
+            .map(|&i| self.waiting[i].claim.priority == Priority::Poll)
+            .collect();
+        polls.push(asking == Priority::Poll);
+        let times = self.budget.slot_times(now, &polls, self.reserve);
+        times[times.len() - 1]
+    }
+
     /// Whether a person's request among `ahead` (indices in line before a poll) was told a time
     /// that has come: it is expected any moment, within the grace period.
     fn person_due_ahead(&self, ahead: &[usize], now: Millis) -> bool {
@@ -243,47 +269,72 @@ impl Governor {
             entry.user = claim.user;
             return i;
         }
+        let used = self.served.iter().filter(|(_, u)| *u == claim.user).count() as u64;
+        self.joined = self.joined.wrapping_add(1);
         self.waiting.push(Waiting {
             claim,
             expected: now,
+            used,
+            seq: self.joined,
         });
         self.waiting.len() - 1
     }
 
     /// Indices of the line in the order it is served: priority, then each user's turn, then
-    /// how long each has waited (ties by id, so the order never depends on arrival).
+    /// how long each has waited. A request's turn counts its user's requests admitted in the
+    /// window before it joined, and its user's older requests in line: a user who has just
+    /// been served goes after one who has not, so a newcomer's start does not wait behind a
+    /// bulk of starts.
     fn order(&self) -> Vec<usize> {
-        let mut by_age: Vec<usize> = (0..self.waiting.len()).collect();
         let claim = |i: usize| &self.waiting[i].claim;
-        by_age.sort_by(|&a, &b| {
-            (claim(a).priority, claim(a).since, &claim(a).id).cmp(&(
-                claim(b).priority,
-                claim(b).since,
-                &claim(b).id,
-            ))
-        });
-        // A request's turn: how many of its user's requests of its priority are older.
-        let mut key = vec![(Priority::Start, 0usize, 0usize); self.waiting.len()];
-        // Requests seen so far of each (priority, user): few users wait at once.
-        let mut older: Vec<(Priority, &str, usize)> = Vec::new();
-        for (rank, &i) in by_age.iter().enumerate() {
-            let (priority, user) = (claim(i).priority, claim(i).user.as_str());
-            let count = match older.iter().position(|o| (o.0, o.1) == (priority, user)) {
-                Some(at) => &mut older[at].2,
+        // One sort of plain numbers per pass: (priority, since, index), then (priority, turn,
+        // rank). Numbers sort with less code than tuples of strings (every byte is shipped).
+        let mut by_age: Vec<u128> = (0..self.waiting.len())
+            .map(|i| {
+                let tie = u64::from(self.waiting[i].seq) << 32 | i as u64;
+                key(claim(i).priority, claim(i).since, tie)
+            })
+            .collect();
+        by_age.sort_unstable();
+        // Requests of each (priority, user) seen so far, oldest first.
+        let mut older: Vec<(Priority, &str, u64)> = Vec::new();
+        let mut by_turn: Vec<u128> = Vec::with_capacity(by_age.len());
+        for (rank, &aged) in by_age.iter().enumerate() {
+            let entry = &self.waiting[aged as u32 as usize];
+            let c = &entry.claim;
+            let ahead = match older
+                .iter_mut()
+                .find(|(p, u, _)| (*p, *u) == (c.priority, c.user.as_str()))
+            {
+                Some(seen) => {
+                    seen.2 += 1;
+                    seen.2
+                }
                 None => {
-                    older.push((priority, user, 0));
-                    &mut older.last_mut().expect("just pushed").2
+                    older.push((c.priority, c.user.as_str(), 0));
+                    0
                 }
             };
-            key[i] = (priority, *count, rank);
-            *count += 1;
+            by_turn.push(key(c.priority, entry.used + ahead, rank as u64));
         }
-        by_age.sort_by_key(|&i| key[i]);
-        by_age
+        by_turn.sort_unstable();
+        by_turn
+            .iter()
+            .map(|&k| by_age[k as u64 as usize] as u32 as usize)
+            .collect()
     }
 
-    /// Drops requests that did not come back within the grace period after their time.
+    /// Drops requests that did not come back within the grace period after their time, and
+    /// admissions older than a window from the users' counts.
     fn forget_gone(&mut self, now: Millis) {
+        let window = self.budget.window_ms();
+        while self
+            .served
+            .front()
+            .is_some_and(|(at, _)| at + window <= now)
+        {
+            self.served.pop_front();
+        }
         let grace = self.grace_ms();
         self.waiting
             .retain(|w| w.expected.saturating_add(grace) >= now);
@@ -376,9 +427,32 @@ mod tests {
     }
 
     #[test]
+    fn a_newcomer_goes_before_a_user_who_was_just_served() {
+        let mut g = Governor::new(RateBudget::new(3, 1_000));
+        for i in 0..3u64 {
+            let at = i * 100;
+            assert!(go(g.admit(
+                at,
+                claim(&format!("b{i}"), Priority::Start, "bulk", at)
+            )));
+        }
+        // The window is full; bulk asks again first, a new user after: the newcomer takes the
+        // first place that frees.
+        let bulk = wait(g.admit(210, claim("b3", Priority::Start, "bulk", 210)));
+        assert_eq!(bulk, 1_000);
+        let newcomer = wait(g.admit(220, claim("n0", Priority::Start, "new", 220)));
+        assert_eq!(newcomer, 1_000);
+        assert_eq!(
+            wait(g.admit(1_000, claim("b3", Priority::Start, "bulk", 210))),
+            1_100
+        );
+        assert!(go(g.admit(1_000, claim("n0", Priority::Start, "new", 220))));
+    }
+
+    #[test]
     fn a_claim_keeps_its_place_and_one_that_left_frees_it() {
         let mut g = full();
-        let first = wait(g.admit(10, claim("first", Priority::Poll, "u", 10)));
+        let first = wait(g.admit(10, claim("first", Priority::Poll, "w", 10)));
         let second = wait(g.admit(11, claim("second", Priority::Poll, "v", 11)));
         assert!(first < second);
         // `second` comes back early at first's time: first is still ahead.

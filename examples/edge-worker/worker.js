@@ -651,9 +651,11 @@ export class UnlockTasks {
   async answer() {
     const current = await this.storage.get("state");
     if (!current?.taskId) return { error: { code: "not_found", status: 404, errorKey: "TASK_NOT_FOUND", message: "No such task." } };
+    // Polling ended in an error (the provider lost the task, the key was revoked): the owner's
+    // reads end in it too, instead of following a stale answer forever.
+    if (current.state === "failed") return { error: current.error };
     const stored = await getText(this.storage, "answer");
     if (stored !== undefined) return { text: stored, requestId: await this.storage.get("answerRequestId") };
-    if (current.state === "failed") return { error: current.error };
     return { text: JSON.stringify(pendingAnswer(current.kind, current.taskId, (await this.storage.get("ids")) ?? [])) };
   }
 
