@@ -12,6 +12,7 @@ import { root } from "../tests/support/packed.mjs";
 import { installPackedPackage } from "../tests/support/packed.mjs";
 import { startWorkerd } from "../tests/support/workerd.mjs";
 import { signedIn } from "../tests/support/session.mjs";
+import { busiestWindow } from "../tests/support/sandbox.mjs";
 import { startSandbox } from "../sandbox/server.mjs";
 import { FIRST_ID, unlockedBefore } from "../sandbox/fixtures.mjs";
 
@@ -33,16 +34,6 @@ function ids(count) {
   const out = [];
   for (let id = FIRST_ID; out.length < count; id++) if (!unlockedBefore(String(id))) out.push(String(id));
   return out;
-}
-
-function busiestWindow(requests) {
-  const times = requests.map((r) => r.at).sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; i < times.length; i++) {
-    while (times[i] - times[j] >= WINDOW_MS) j++;
-    most = Math.max(most, i - j + 1);
-  }
-  return most;
 }
 
 /** Starts `input` with `client`, as a person would: a refusal for the rate (429) is tried again
@@ -116,7 +107,7 @@ async function run(sandbox, clientFor) {
   });
   if (why.size) console.log(`  lost: ${JSON.stringify([...why])}`);
   return {
-    busiest: busiestWindow(log),
+    busiest: busiestWindow(log, WINDOW_MS),
     refused: log.filter((r) => r.status === 429).length,
     creates: creates.length,
     polls: log.length - creates.length,

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { installPackedPackage } from "../support/packed.mjs";
 import { startEdgeWorker } from "../support/workerd.mjs";
-import { testSandbox, idPicker } from "../support/sandbox.mjs";
+import { busiestWindow, idPicker, testSandbox, whileHeld } from "../support/sandbox.mjs";
 import { signedIn } from "../support/session.mjs";
 
 const LENSMOR_KEY = "uak_governor_secret_5e2a";
@@ -51,29 +51,6 @@ const keyed = async () => (await sandbox.requests()).filter((r) => r.hasKey);
 const isPoll = (r) => r.path.startsWith("/external/contacts/unlock-tasks/");
 const isCreate = (r) => r.method === "POST" && r.path === "/external/contacts/unlock";
 
-/** The most requests the sandbox received in any window of `windowMs`. */
-function busiestWindow(requests, windowMs) {
-  const times = requests.map((r) => r.at).sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; i < times.length; i++) {
-    while (times[i] - times[j] >= windowMs) j++;
-    most = Math.max(most, i - j + 1);
-  }
-  return most;
-}
-
-/** Runs `body` with new sandbox tasks held, and releases them however it ends: a failed test
- *  must not leave tasks polling into the next one. */
-async function whileHeld(body) {
-  await sandbox.hold();
-  try {
-    return await body();
-  } finally {
-    await sandbox.hold(false);
-    await sandbox.release();
-  }
-}
-
 async function until(condition, what) {
   for (let i = 0; i < 600; i++) {
     const value = await condition();
@@ -91,7 +68,7 @@ async function states(started) {
 test("40 tasks of 4 users through one key: never over the window, no 429 upstream, every task ends", async () => {
   const from = (await sandbox.requests()).length;
   const users = ["u1", "u2", "u3", "u4"];
-  const started = await whileHeld(async () => {
+  const started = await whileHeld(sandbox, async () => {
     const answers = await Promise.all(users.flatMap((user) => Array.from({ length: 10 }, () => start(user, 1).then((a) => ({ user, a })))));
     for (const { a } of answers) assert.equal(a.status, 201, a.text);
     // Held: the tasks' polls keep the key saturated until released.
@@ -106,7 +83,7 @@ test("40 tasks of 4 users through one key: never over the window, no 429 upstrea
 });
 
 test("a person's start goes before every background poll that waited longer; a throttled poll keeps the last snapshot", async () => {
-  await whileHeld(async () => {
+  await whileHeld(sandbox, async () => {
     const busy = await Promise.all(Array.from({ length: 8 }, () => start("busy", 1)));
     const tasks = busy.map((b) => ({ user: "busy", taskId: b.body.task_id }));
     const snapshots = async () => Promise.all(tasks.map(async ({ user, taskId }) => (await call(worker.url, `/tasks/lensmor.email/${taskId}`, { user })).body.snapshot));
@@ -129,7 +106,7 @@ test("a person's start goes before every background poll that waited longer; a t
 });
 
 test("two greedy users cannot starve a third: users take turns at a saturated key", async () => {
-  await whileHeld(async () => {
+  await whileHeld(sandbox, async () => {
     await Promise.all(Array.from({ length: 24 }, (_, i) => start(i % 2 ? "greedy-a" : "greedy-b", 1)));
     const third = await start("third", 1);
     assert.equal(third.status, 201, third.text);

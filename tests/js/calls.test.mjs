@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { UnlockClient, UnlockError } from "../../pkg/node.js";
-import { EVENT_ID, idPicker, rejection, testSandbox } from "../support/sandbox.mjs";
+import { EVENT_ID, idPicker, rejection, testSandbox, whileHeld } from "../support/sandbox.mjs";
 
 const KEY = "uak_calls_secret_6b0f";
 let sandbox;
@@ -103,19 +103,8 @@ test("waiting for the client's rate budget is an event, and the signal ends it",
   assert.equal(await count("/external/credits/balance"), before, "the waiting request was never sent");
 });
 
-/** Runs `body` with new sandbox tasks held, and releases them however it ends. */
-async function whileHeld(body) {
-  await sandbox.hold();
-  try {
-    return await body();
-  } finally {
-    await sandbox.hold(false);
-    await sandbox.release();
-  }
-}
-
 test("the client's budget serves a start and the caller's reads before waitForTask's polls", async () => {
-  await whileHeld(async () => {
+  await whileHeld(sandbox, async () => {
     const free = lensmor();
     const tasks = await Promise.all([1, 2, 3, 4, 5, 6].map(() => free.unlockEmails({ eventId: EVENT_ID, personnelIds: ids(1) })));
     const sent = [];
@@ -140,7 +129,7 @@ test("the client's budget serves a start and the caller's reads before waitForTa
 });
 
 test("waitForTask honours maxWaitMs while the client's budget is spent: a timeout, not a wait for the window", async () => {
-  await whileHeld(async () => {
+  await whileHeld(sandbox, async () => {
     const task = await lensmor().unlockEmails({ eventId: EVENT_ID, personnelIds: ids(1) });
     const path = `/external/contacts/unlock-tasks/${task.taskId}`;
     const client = lensmor({ rateLimit: { requests: 3, windowMs: 600_000 }, polling: { delaysMs: [20], jitter: 0 } });

@@ -29,6 +29,29 @@ export function sandboxControls(url) {
   };
 }
 
+/** Runs `body` with the sandbox's new tasks held, and releases them however it ends: a failed
+ *  test must not leave tasks polling into the next one. */
+export async function whileHeld(sandbox, body) {
+  await sandbox.hold();
+  try {
+    return await body();
+  } finally {
+    await sandbox.hold(false);
+    await sandbox.release();
+  }
+}
+
+/** The most requests of the log (`{ at }` each) that fall in any one window of `windowMs`. */
+export function busiestWindow(requests, windowMs) {
+  const times = requests.map((r) => r.at).sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; i < times.length; i++) {
+    while (times[i] - times[j] >= windowMs) j++;
+    most = Math.max(most, i - j + 1);
+  }
+  return most;
+}
+
 /** Hands out personnel ids no earlier call handed out, skipping contacts unlocked before. */
 export function idPicker() {
   let next = FIRST_ID;
