@@ -33,6 +33,11 @@ pub struct RateBudget {
     /// The provider said: at most this many more before this instant
     /// (`X-RateLimit-Remaining`, `X-RateLimit-Reset`).
     cap: Option<(u64, Millis)>,
+    /// The theoretical arrival time of the generic cell rate algorithm: requests are spread at
+    /// the window's rate after a burst of [`RateBudget::burst`], instead of the whole window
+    /// going in one burst and nothing being possible until its oldest request leaves it (a
+    /// person arriving then waited the rest of the window).
+    tat: Millis,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -57,6 +62,7 @@ impl RateBudget {
             next_ticket: 0,
             closed_until: 0,
             cap: None,
+            tat: 0,
         }
     }
 
@@ -71,6 +77,12 @@ impl RateBudget {
     /// The even spacing of admissions when requests queue: one window shared by its limit.
     pub fn spacing_ms(&self) -> u64 {
         (self.window_ms / u64::from(self.limit)).max(1)
+    }
+
+    /// How many requests may go at once before the rest are spread at the window's rate: a
+    /// quarter of the window, or the whole of a small one (up to 10).
+    pub fn burst(&self) -> u32 {
+        (self.limit / 4).max(self.limit.min(10))
     }
 
     /// When the next request may be sent: `now` if it may go at once.
@@ -98,9 +110,15 @@ impl RateBudget {
             Some((left, until)) if until > now => (left, until),
             _ => (u64::MAX, 0),
         };
+        let spacing = self.spacing_ms();
+        let tolerance = spacing * u64::from(self.burst() - 1);
+        let poll_tolerance = tolerance.saturating_sub(spacing * u64::from(reserve));
+        let mut tat = self.tat;
         let mut times: Vec<Millis> = Vec::with_capacity(polls.len());
         for (k, &poll) in polls.iter().enumerate() {
-            let mut at = open;
+            // The rate: no sooner than the bucket allows (polls leave `reserve` of it to people).
+            let mut at =
+                open.max(tat.saturating_sub(if poll { poll_tolerance } else { tolerance }));
             if u64::try_from(k).unwrap_or(u64::MAX) >= cap_left {
                 at = at.max(cap_until);
             }
@@ -117,6 +135,7 @@ impl RateBudget {
             }
             // This one counts from `at` for a window (later than every earlier expiry).
             expiries.push_back(at + window);
+            tat = tat.max(at) + spacing;
             times.push(at);
         }
         times
@@ -144,6 +163,7 @@ impl RateBudget {
         if let Some((left, _)) = &mut self.cap {
             *left = left.saturating_sub(1);
         }
+        self.tat = self.tat.max(now) + self.spacing_ms();
         Ticket(ticket)
     }
 
@@ -352,6 +372,26 @@ mod tests {
             budget.slot_times(0, &[false; 5], 0),
             [2_000, 2_000, 2_000, 2_000, 3_000]
         );
+    }
+
+    #[test]
+    fn requests_beyond_a_burst_are_spread_at_the_window_rate() {
+        let mut budget = RateBudget::new(120, 60_000);
+        assert_eq!(budget.burst(), 30);
+        for _ in 0..30 {
+            assert!(budget.try_acquire(0).is_ok());
+        }
+        // Then one every 500 ms: the window never fills at once, so a place always frees soon.
+        assert_eq!(budget.try_acquire(0).unwrap_err(), 500);
+        assert!(budget.try_acquire(500).is_ok());
+        assert_eq!(budget.try_acquire(500).unwrap_err(), 1_000);
+        // With polls keeping the rate busy, a person still has the reserve's part of the burst.
+        let mut busy = RateBudget::new(120, 60_000);
+        for _ in 0..18 {
+            let _ = busy.take(0);
+        }
+        assert_eq!(busy.slot_times(0, &[true], 12)[0], 500);
+        assert_eq!(busy.slot_times(0, &[false], 12)[0], 0);
     }
 
     #[test]
