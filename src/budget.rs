@@ -188,12 +188,18 @@ impl RateBudget {
             self.closed_until = self.closed_until.max(now + wait);
         }
         if let Some(window) = response.rate_limit() {
-            if window.remaining == 0 && window.reset_at > now {
-                self.closed_until = self.closed_until.max(window.reset_at);
-            } else if window.reset_at > now {
-                // Fewer left than our own count allows (another user of the key, a clock
-                // apart): at most that many until the reset.
-                self.cap = Some((window.remaining, window.reset_at));
+            // Only a tightening: fewer left than our own count allows (another user of the
+            // key, a clock apart). Where our count is as strict, the header adds nothing, and
+            // taking it again would hold the key until a reset rounded up to the second while
+            // our own window already frees places one by one.
+            self.forget_before(now);
+            let ours = (self.limit as usize).saturating_sub(self.sent.len()) as u64;
+            if window.reset_at > now && window.remaining < ours {
+                if window.remaining == 0 {
+                    self.closed_until = self.closed_until.max(window.reset_at);
+                } else {
+                    self.cap = Some((window.remaining, window.reset_at));
+                }
             }
         }
     }
@@ -344,6 +350,23 @@ mod tests {
     }
 
     #[test]
+    fn a_reported_window_only_ever_tightens_ours() {
+        let mut budget = RateBudget::new(2, 60_000);
+        let a = budget.try_acquire(0).unwrap();
+        let b = budget.try_acquire(0).unwrap();
+        budget.settle(a, 10);
+        budget.settle(b, 10);
+        // Our window is as full as the provider says: its reset (rounded up to the second)
+        // does not hold the key past the moment our oldest request leaves.
+        let full = HttpResponse::new(200, "")
+            .with_header("x-ratelimit-limit", "2")
+            .with_header("x-ratelimit-remaining", "0")
+            .with_header("x-ratelimit-reset", "61");
+        budget.observe(10, &full);
+        assert_eq!(budget.ready_at(10), 60_010);
+    }
+
+    #[test]
     fn a_reported_remaining_caps_the_budget_until_reset() {
         let mut budget = RateBudget::new(120, 60_000);
         let response = HttpResponse::new(200, "")
@@ -424,7 +447,7 @@ mod tests {
 
     #[test]
     fn a_restored_budget_allows_no_burst() {
-        let mut budget = RateBudget::new(3, 1_000);
+        let mut budget = RateBudget::new(4, 1_000);
         let a = budget.try_acquire(0).unwrap();
         budget.settle(a, 10);
         let _in_flight = budget.try_acquire(20).unwrap();
@@ -437,13 +460,13 @@ mod tests {
         );
         let saved = budget.save();
         assert_eq!(saved, "1;0;1@1000;10,20+");
-        let mut restored = RateBudget::restore(3, 1_000, &saved, 500);
+        let mut restored = RateBudget::restore(4, 1_000, &saved, 500);
         // The cap leaves one; the in-flight request counts from the restart.
         assert!(restored.try_acquire(500).is_ok());
-        assert_eq!(restored.try_acquire(500).unwrap_err(), 1_010);
+        assert_eq!(restored.try_acquire(500).unwrap_err(), 1_000);
         assert_eq!(restored.save(), "1;0;0@1000;10,500+,500+");
         // Unreadable: closed for a window.
-        let mut unknown = RateBudget::restore(3, 1_000, "garbage", 500);
+        let mut unknown = RateBudget::restore(4, 1_000, "garbage", 500);
         assert_eq!(unknown.ready_at(500), 1_500);
     }
 }

@@ -12,7 +12,9 @@
 //!
 //! Background polls use the window only up to a reserve short of its limit: a tenth of each
 //! window is kept for people, so a start finds a place at once even when polls saturate the
-//! key.
+//! key. The budget spreads requests at the window's rate after a burst
+//! ([`RateBudget::burst`]), so a place frees every [`RateBudget::spacing_ms`] instead of the
+//! whole window going at once and none until its oldest request leaves.
 //!
 //! It answers "go" (a [`Ticket`]) or "ask again at t", where t is this request's own place in
 //! the queue: the k-th in line is given the k-th free slot, background polls paced one
