@@ -226,15 +226,25 @@ async function start(kind, body, env, user) {
 }
 
 
+/** The provider of a task kind: "lensmor.email" → "lensmor". */
+function providerOf(kind) {
+  return kind.split(".")[0];
+}
+
+/** The line at the key this deployment holds for `name` (./governor.js). */
+function lineFor(env, name) {
+  return keyLine(env, name, env[PROVIDERS[name].key]);
+}
+
 /** The package's client for one call, with the governed, bounded fetch: every request it
  *  makes holds a ticket of the key's governor (the first one `ticket`, if given; later ones
  *  wait in line as `claim`), has no redirects, a time limit and a size limit. `onAnswer` sees
  *  each answer's status and text. */
 function client(env, kind, { claim, ticket, onAnswer } = {}) {
-  const name = kind.split(".")[0];
+  const name = providerOf(kind);
   const provider = PROVIDERS[name];
   const { upstreamTimeoutMs, delays } = settings(env);
-  const line = keyLine(env, name, env[provider.key]);
+  const line = lineFor(env, name);
   let next = ticket;
   return new UnlockClient({
     provider: name,
@@ -263,9 +273,8 @@ function client(env, kind, { claim, ticket, onAnswer } = {}) {
  *  before the client runs, so its time limit covers only the request itself (a wait in line
  *  that outlasted it would read as a create whose outcome is unknown). */
 async function create(env, kind, input, owner) {
-  const name = kind.split(".")[0];
   const claim = { id: `start:${crypto.randomUUID()}`, priority: "start", user: owner, since: Date.now() };
-  const ticket = await keyLine(env, name, env[PROVIDERS[name].key]).admit(claim);
+  const ticket = await lineFor(env, providerOf(kind)).admit(claim);
   const c = client(env, kind, { claim, ticket });
   return kind === "salesfinity.email" ? c.enrichEmail(input) : kind === "lensmor.phone" ? c.unlockPhones(input) : c.unlockEmails(input);
 }
@@ -354,7 +363,7 @@ function tooLargeBody() {
 async function forward(env, url, method, body, incoming, queryNames, user) {
   const [, name, ...rest] = url.pathname.split("/");
   const provider = PROVIDERS[name];
-  const line = keyLine(env, name, env[provider.key]);
+  const line = lineFor(env, name);
   const ticket = await line.admit({ id: `read:${crypto.randomUUID()}`, priority: "read", user: user.id, since: Date.now() });
   let answer = null;
   try {
@@ -665,10 +674,7 @@ export class UnlockTasks {
     const current = await this.storage.get("state");
     const token = await this.storage.get("token");
     if (!token || current?.state !== "running") return;
-    const name = current.kind.split(".")[0];
-    const line = keyLine(this.env, name, this.env[PROVIDERS[name].key]);
-    const claim = { id: `task:${current.kind}:${current.taskId}`, priority: "poll", user: (await this.storage.get("owner")) ?? "?", since: (await this.storage.get("queuedSince")) ?? Date.now() };
-    const admission = await line.ask(claim);
+    const { claim, admission } = await this.askToPoll(current, (await this.storage.get("queuedSince")) ?? Date.now());
     if (!admission.go) {
       await this.storage.put("queuedSince", claim.since);
       await this.storage.setAlarm(admission.at);
@@ -698,6 +704,12 @@ export class UnlockTasks {
     }
   }
 
+  /** Asks the key's governor for this task's poll, as its owner's, waiting `since`. */
+  async askToPoll(current, since) {
+    const claim = { id: `task:${current.kind}:${current.taskId}`, priority: "poll", user: (await this.storage.get("owner")) ?? "?", since };
+    return { claim, admission: await lineFor(this.env, providerOf(current.kind)).ask(claim) };
+  }
+
   /** The owner may see what the task delivered (CONTACT_VISIBILITY=owner). */
   async grantDelivered(kind, result) {
     const owner = await this.storage.get("owner");
@@ -715,10 +727,7 @@ export class UnlockTasks {
     if (Date.now() - last < intervalMs) return { confirmed: false, reason: "A read-back ran recently; the task's own polling goes on." };
     // Through the key's governor as this task's poll: if the key is busy, the task's own
     // polling reads it back in its turn.
-    const name = current.kind.split(".")[0];
-    const line = keyLine(this.env, name, this.env[PROVIDERS[name].key]);
-    const claim = { id: `task:${current.kind}:${current.taskId}`, priority: "poll", user: (await this.storage.get("owner")) ?? "?", since: Date.now() };
-    const admission = await line.ask(claim);
+    const { claim, admission } = await this.askToPoll(current, Date.now());
     if (!admission.go) return { confirmed: false, reason: "The provider key is busy; the task's own polling reads it back in its turn." };
     await this.storage.put("lastConfirmAt", Date.now());
     const step = await client(this.env, current.kind, { claim, ticket: admission.ticket }).pollOnce(tokenFor(current.kind, current.taskId));

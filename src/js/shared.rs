@@ -91,30 +91,32 @@ impl Shared {
         signal: Option<&AbortSignal>,
         in_flight: bool,
     ) -> Result<HttpResponse, Error> {
-        let extra = match self.headers.resolve().await {
-            Ok(extra) => extra,
-            Err(error) => {
-                self.governor
-                    .borrow_mut()
-                    .settle(ticket.number(), io::now(), None);
-                return Err(error);
+        let outcome = match self.headers.resolve().await {
+            Ok(extra) => {
+                self.exchange(request, &extra, signal.filter(|_| in_flight))
+                    .await
             }
+            Err(error) => Err(error),
         };
-        self.hooks.request(request);
-        let started = io::now();
-        let outcome = io::send(
-            request,
-            &extra,
-            signal.filter(|_| in_flight),
-            &self.transport,
-        )
-        .await;
-        let now = io::now();
-        self.hooks
-            .response(request, now.saturating_sub(started), &outcome);
+        // Settled however it ended: a request that never left frees its place a window later.
         self.governor
             .borrow_mut()
-            .settle(ticket.number(), now, outcome.as_ref().ok());
+            .settle(ticket.number(), io::now(), outcome.as_ref().ok());
+        outcome
+    }
+
+    /// One request and its answer, seen by the hooks.
+    async fn exchange(
+        &self,
+        request: &HttpRequest,
+        extra: &[(String, String)],
+        signal: Option<&AbortSignal>,
+    ) -> Result<HttpResponse, Error> {
+        self.hooks.request(request);
+        let started = io::now();
+        let outcome = io::send(request, extra, signal, &self.transport).await;
+        self.hooks
+            .response(request, io::now().saturating_sub(started), &outcome);
         outcome
     }
 
