@@ -5,6 +5,8 @@
 //
 //   EDGE_USERS=20 EDGE_TASKS=50 EDGE_SCALE=10 node --expose-gc bench/run.mjs edge
 //   EDGE_WORKER=/path/to/worker.js  measures another worker (e.g. an older commit's) the same way
+//   EDGE_MODES=worker,strict,in-process  which of the three runs to make (default all)
+//   EDGE_PROBES=40  new users arriving during the load (the p95 is of their starts)
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,7 +21,7 @@ import { FIRST_ID, unlockedBefore } from "../sandbox/fixtures.mjs";
 const USERS = Number(process.env.EDGE_USERS ?? 20);
 const TASKS = Number(process.env.EDGE_TASKS ?? 50);
 const SCALE = Number(process.env.EDGE_SCALE ?? 10);
-const PROBES = 10;
+const PROBES = Number(process.env.EDGE_PROBES ?? 40);
 const LIMIT = 120; // Lensmor: 120 requests per key per 60 s
 const WINDOW_MS = 60_000 / SCALE;
 const DELAYS = [3000, 5000, 10000, 20000].map((d) => d / SCALE);
@@ -38,11 +40,11 @@ function ids(count) {
 
 /** Starts `input` with `client`, as a person would: a refusal for the rate (429) is tried again
  *  after the wait it names. Returns the task, or null when it could not be started. */
-async function startLikeAPerson(client, input, attempts) {
+async function startLikeAPerson({ client, call }, input, attempts) {
   for (let i = 0; i < 200; i++) {
     attempts.n++;
     try {
-      return await client.unlockEmails(input);
+      return await client.unlockEmails(input, call);
     } catch (error) {
       if (error.code !== "rate_limited") return null;
       await sleep(error.retryAfterMs ?? 1000 / SCALE);
@@ -54,7 +56,8 @@ async function startLikeAPerson(client, input, attempts) {
 /**
  * One run: USERS users start TASKS tasks each (one contact per task) and follow each to its end;
  * PROBES new users each start one task during the load. `clientFor(user)` gives the client a
- * user's browser (or the one server) uses.
+ * user's browser (or the one server) uses, and the options its calls take (`{ user }` for the
+ * one server).
  */
 async function run(sandbox, clientFor) {
   const all = ids(USERS * TASKS + PROBES);
@@ -67,10 +70,10 @@ async function run(sandbox, clientFor) {
     lost++;
     why.set(reason, (why.get(reason) ?? 0) + 1);
   };
-  const follow = async (client, task) => {
+  const follow = async ({ client, call }, task) => {
     if (!task?.token) return void lose(task ? "nothing started" : "not started");
     try {
-      const result = await client.waitForTask(task.token, { maxWaitMs: 60 * WINDOW_MS });
+      const result = await client.waitForTask(task.token, { ...call, maxWaitMs: 60 * WINDOW_MS });
       ended.push(Date.now());
       if (result.status !== "completed") lose(`ended ${result.status}`);
     } catch (error) {
@@ -78,11 +81,11 @@ async function run(sandbox, clientFor) {
     }
   };
   const users = Array.from({ length: USERS }, (_, u) => (async () => {
-    const client = clientFor(`user-${u}`);
+    const person = clientFor(`user-${u}`);
     const follows = [];
     for (let t = 0; t < TASKS; t++) {
-      const task = await startLikeAPerson(client, { eventId: "139574", personnelIds: [all[u * TASKS + t]] }, attempts);
-      follows.push(follow(client, task));
+      const task = await startLikeAPerson(person, { eventId: "139574", personnelIds: [all[u * TASKS + t]] }, attempts);
+      follows.push(follow(person, task));
     }
     await Promise.all(follows);
   })());
@@ -93,17 +96,25 @@ async function run(sandbox, clientFor) {
   const floorMs = ((2 * (USERS * TASKS + PROBES)) / LIMIT) * WINDOW_MS;
   for (let p = 0; p < PROBES; p++) {
     await sleep(floorMs / (PROBES + 1));
-    const client = clientFor(`newcomer-${p}`);
+    const person = clientFor(`newcomer-${p}`);
     const sent = Date.now();
-    probes.push(startLikeAPerson(client, { eventId: "139574", personnelIds: [probeIds[p]] }, attempts).then((task) => ({ sent, task, id: probeIds[p], client })));
+    probes.push(startLikeAPerson(person, { eventId: "139574", personnelIds: [probeIds[p]] }, attempts).then((task) => ({ sent, task, id: probeIds[p], person })));
   }
   const probed = await Promise.all(probes);
-  await Promise.all([...users, ...probed.map(({ client, task }) => follow(client, task))]);
+  await Promise.all([...users, ...probed.map(({ person, task }) => follow(person, task))]);
   const log = sandbox.state.requests.filter((r) => r.hasKey && r.at >= t0);
   const creates = log.filter((r) => r.method === "POST");
+  const createOf = (id) => creates.find((r) => r.body?.personnel_ids?.includes(id) && r.status !== 429);
   const latencies = probed.map(({ sent, id }) => {
-    const create = creates.find((r) => r.body?.personnel_ids?.includes(id) && r.status !== 429);
+    const create = createOf(id);
     return create ? (create.at - sent) / (WINDOW_MS / LIMIT) : Infinity;
+  });
+  // What reached the provider between a new user's click and its create: requests admitted
+  // ahead of it (or already on their way), and how many of them were background polls.
+  const ahead = probed.map(({ sent, id }) => {
+    const create = createOf(id);
+    const between = create ? log.filter((r) => r.at > sent && r.at < create.at) : [];
+    return { all: between.length, polls: between.filter((r) => r.method === "GET").length };
   });
   if (why.size) console.log(`  lost: ${JSON.stringify([...why])}`);
   return {
@@ -115,6 +126,9 @@ async function run(sandbox, clientFor) {
     allDone: ended.length ? (Math.max(...ended) - t0) / floorMs : Infinity,
     probeP50: median(latencies),
     probeP95: pct(latencies, 0.95),
+    aheadP50: median(ahead.map((a) => a.all)),
+    aheadP95: pct(ahead.map((a) => a.all), 0.95),
+    pollsAheadMax: Math.max(...ahead.map((a) => a.polls)),
     lost,
   };
 }
@@ -138,10 +152,13 @@ async function viaWorker(app, { countRefused, entry }) {
   });
   const { UnlockClient } = await import(join(app, "node_modules/unlock-tasks/node.js"));
   try {
-    return await run(sandbox, (user) => new UnlockClient({
-      provider: "lensmor", baseUrl: `${worker.url}/lensmor`, headers: signedIn(SECRET, user),
-      // A browser's own budget: the package's default of 110 a (scaled) minute per page.
-      polling: { delaysMs: DELAYS, jitter: 0.1 }, rateLimit: { requests: 110, windowMs: WINDOW_MS },
+    return await run(sandbox, (user) => ({
+      client: new UnlockClient({
+        provider: "lensmor", baseUrl: `${worker.url}/lensmor`, headers: signedIn(SECRET, user),
+        // A browser's own budget: the package's default of 110 a (scaled) minute per page.
+        polling: { delaysMs: DELAYS, jitter: 0.1 }, rateLimit: { requests: 110, windowMs: WINDOW_MS },
+      }),
+      call: {},
     }));
   } finally {
     worker.close();
@@ -156,7 +173,8 @@ async function inProcess(app) {
   const { UnlockClient } = await import(join(app, "node_modules/unlock-tasks/node.js"));
   const client = new UnlockClient({ provider: "lensmor", apiKey: KEY, baseUrl: sandbox.url, polling: { delaysMs: DELAYS, jitter: 0.1 }, rateLimit: { requests: 110, windowMs: WINDOW_MS } });
   try {
-    return await run(sandbox, () => client);
+    // One server, one client for everyone: each call names its user, who takes turns.
+    return await run(sandbox, (user) => ({ client, call: { user } }));
   } finally {
     await sandbox.close();
   }
@@ -166,16 +184,17 @@ export async function edge() {
   console.log(`\n6. One key, many users: ${USERS} users × ${TASKS} tasks (one contact each) + ${PROBES} new users' starts during the load; Lensmor's window of ${LIMIT} a minute and the 3/5/10/20 s schedule, time scaled ${SCALE}×`);
   const app = installPackedPackage();
   const entry = process.env.EDGE_WORKER ?? join(root, "examples/edge-worker/worker.js");
-  const rows = [["mode", "busiest window", "upstream 429s", "creates sent", "polls sent", "start attempts", "all ended / floor", "new start p50", "p95", "lost"]];
+  const rows = [["mode", "busiest window", "upstream 429s", "creates sent", "polls sent", "start attempts", "all ended / floor", "new start p50", "p95", "sent ahead p50", "p95", "polls ahead (max)", "lost"]];
   try {
     const runs = [
       ["edge worker", () => viaWorker(app, { countRefused: false, entry })],
       ["edge worker, strict limiter", () => viaWorker(app, { countRefused: true, entry })],
       ["one in-process client", () => inProcess(app)],
     ];
-    for (const [label, measure] of runs) {
+    const only = process.env.EDGE_MODES?.split(",");
+    for (const [label, measure] of runs.filter((_, i) => !only || only.includes(["worker", "strict", "in-process"][i]))) {
       const r = await measure();
-      rows.push([label, `${r.busiest} / ${LIMIT}`, r.refused, r.creates, r.polls, r.attempts, `${r.allDone.toFixed(2)}×`, `${r.probeP50.toFixed(1)} slots`, `${r.probeP95.toFixed(1)} slots`, r.lost]);
+      rows.push([label, `${r.busiest} / ${LIMIT}`, r.refused, r.creates, r.polls, r.attempts, `${r.allDone.toFixed(2)}×`, `${r.probeP50.toFixed(1)} slots`, `${r.probeP95.toFixed(1)} slots`, r.aheadP50, r.aheadP95, r.pollsAheadMax, r.lost]);
       console.log(`  ${label}: done`);
     }
   } finally {
@@ -184,6 +203,7 @@ export async function edge() {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
   for (const row of rows) console.log("  " + row.map((c, i) => String(c).padEnd(widths[i])).join("  "));
   console.log(`  (floor: one create and one poll per task at ${LIMIT} per window; a slot is window ÷ limit = ${(WINDOW_MS / LIMIT).toFixed(0)} ms scaled;`);
-  console.log("   new start: from a new user's click to its create reaching the provider; lost: tasks started that never ended completed)");
+  console.log("   new start: from a new user's click to its create reaching the provider; sent ahead: requests that reached the provider in that time;");
+  console.log("   lost: tasks started that never ended completed)");
   if (process.env.EDGE_WORKER) console.log(`  worker measured: ${entry}`);
 }

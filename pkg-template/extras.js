@@ -13,7 +13,7 @@ export function extend(UnlockClient) {
 }
 
 /**
- * `for await (const snapshot of client.watch(token, { signal, maxWaitMs }))`: each new state of
+ * `for await (const snapshot of client.watch(token, { signal, user, maxWaitMs }))`: each new state of
  * the task; the loop ends when the task does, and the iterator's return value is the result.
  * Leaving the loop early stops this wait (the task runs on at the provider).
  */
@@ -25,6 +25,7 @@ async function* watch(token, options = {}) {
   let outcome = null;
   const waiting = this.waitForTask(token, {
     signal,
+    user: options.user,
     maxWaitMs: options.maxWaitMs,
     onProgress: (snapshot) => {
       queue.push(snapshot);

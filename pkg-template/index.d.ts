@@ -21,7 +21,7 @@ export interface ClientExtras {
    * result as its return value. Leaving the loop early stops the wait (the task runs on).
    * `for await (const snapshot of client.watch(token)) render(snapshot);`
    */
-  watch(token: string, options?: { signal?: AbortSignal | undefined; maxWaitMs?: number | undefined }): AsyncGenerator<Snapshot, TaskResult, undefined>;
+  watch(token: string, options?: { signal?: AbortSignal | undefined; user?: string | undefined; maxWaitMs?: number | undefined }): AsyncGenerator<Snapshot, TaskResult, undefined>;
   /** Starts and waits in one call: the result, or `null` when nothing needed unlocking. */
   complete(start: StartedTask | Promise<StartedTask>, options?: WaitOptions): Promise<TaskResult | null>;
 }

@@ -74,15 +74,7 @@ impl Claim {
     /// A claim from a server's untrusted values (the edge worker's objects pass them through
     /// JSON): every field checked, so a bad one is a `validation` error, never a trap.
     pub fn checked(id: &str, priority: &str, user: &str, since: f64) -> Result<Claim, Error> {
-        let text = |field: &str, value: &str| {
-            if value.is_empty() || value.len() > MAX_CLAIM_TEXT {
-                return Err(Error::validation(
-                    field,
-                    format!("claim.{field} must be a string of 1 to {MAX_CLAIM_TEXT} bytes."),
-                ));
-            }
-            Ok(value.to_string())
-        };
+        let text = |field: &str, value: &str| claim_text(field, &format!("claim.{field}"), value);
         let priority = Priority::parse(priority).ok_or_else(|| {
             Error::validation(
                 "priority",
@@ -96,6 +88,23 @@ impl Claim {
             since: instant(since, "since")?,
         })
     }
+}
+
+/// A name a claim carries (an id, a user), checked: 1 to [`MAX_CLAIM_TEXT`] bytes.
+fn claim_text(field: &str, label: &str, value: &str) -> Result<String, Error> {
+    if value.is_empty() || value.len() > MAX_CLAIM_TEXT {
+        return Err(Error::validation(
+            field,
+            format!("{label} must be a string of 1 to {MAX_CLAIM_TEXT} bytes."),
+        ));
+    }
+    Ok(value.to_string())
+}
+
+/// The user a caller names for a call (`{ user }`), so that one client serving many people
+/// gives them turns ([`Governor`]'s rule 2). Absent: the caller's own requests, one user.
+pub fn caller(user: Option<&str>) -> Result<String, Error> {
+    user.map_or(Ok(String::new()), |name| claim_text("user", "user", name))
 }
 
 /// An instant from a server (epoch milliseconds), checked: finite, not negative, at most 2^53.
@@ -473,6 +482,45 @@ mod tests {
         let late = first + g.grace_ms() + 1;
         assert!(go(g.admit(late, claim("next", Priority::Poll, "v", late))));
         assert_eq!(g.waiting(), 0);
+    }
+
+    #[test]
+    fn a_caller_names_a_user_of_1_to_512_bytes_or_none() {
+        assert_eq!(caller(None).unwrap(), "");
+        assert_eq!(caller(Some("ana")).unwrap(), "ana");
+        assert_eq!(caller(Some(&"u".repeat(512))).unwrap().len(), 512);
+        for bad in [String::new(), "u".repeat(513)] {
+            let error = caller(Some(&bad)).unwrap_err();
+            assert_eq!(error.field.as_deref(), Some("user"), "{error:?}");
+        }
+        let error = Claim::checked("", "poll", "u", 0.0).unwrap_err();
+        assert!(error.message.contains("claim.id"), "{error:?}");
+    }
+
+    /// One client serving many people: a newcomer's start goes before the starts of users
+    /// who were admitted in this window, though they asked first.
+    #[test]
+    fn a_newcomer_starts_before_users_who_had_their_turn() {
+        let mut g = Governor::new(RateBudget::new(4, 1_000));
+        // Admitted 100 ms apart: places free again at 1,000, 1,100, 1,200 and 1,300.
+        for (i, user) in ["ana", "ana", "ana", "bo"].iter().enumerate() {
+            let at = i as Millis * 100;
+            assert!(go(
+                g.admit(at, claim(&format!("{i}"), Priority::Start, user, at))
+            ));
+        }
+        let (a, b, c) = (
+            claim("a", Priority::Start, "ana", 400),
+            claim("b", Priority::Start, "bo", 401),
+            claim("c", Priority::Start, "cy", 402),
+        );
+        for asking in [&a, &b, &c] {
+            assert_eq!(wait(g.admit(asking.since, asking.clone())), 1_000);
+        }
+        // Back at 1,000 in the order they asked, each is given its place in the new order.
+        assert_eq!(wait(g.admit(1_000, a.clone())), 1_200);
+        assert_eq!(wait(g.admit(1_000, b.clone())), 1_100);
+        assert!(go(g.admit(1_000, c)));
     }
 
     #[test]

@@ -22,13 +22,13 @@ pub const CLIENT: &[&str] = &[
     "onWait",
 ];
 /// What every method takes as its last argument.
-pub const CALL: &[&str] = &["signal"];
+pub const CALL: &[&str] = &["signal", "user"];
 pub const POLLING: &[&str] = &["delaysMs", "maxWaitMs", "jitter", "maxFailures"];
 pub const RATE_LIMIT: &[&str] = &["requests", "windowMs"];
 pub const GOVERNOR: &[&str] = &["requests", "windowMs", "saved", "now"];
 pub const CLAIM: &[&str] = &["id", "priority", "user", "since"];
 pub const ANSWER: &[&str] = &["status", "headers"];
-pub const WAIT: &[&str] = &["signal", "onProgress", "onEvent", "maxWaitMs"];
+pub const WAIT: &[&str] = &["signal", "user", "onProgress", "onEvent", "maxWaitMs"];
 pub const UNLOCK_INPUT: &[&str] = &["eventId", "personnelIds"];
 pub const ENRICH_INPUT: &[&str] = &["linkedinUrl", "type", "callbackUrl", "externalId"];
 pub const CONTACT_QUERY: &[&str] = &[

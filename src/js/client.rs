@@ -12,9 +12,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 use web_sys::AbortSignal;
 
+use super::call::Call;
 use super::convert::{self, get, to_js, to_js_error, to_js_error_from};
 use super::headers::ExtraHeaders;
-use super::hooks::{call_signal, Hooks};
+use super::hooks::Hooks;
 use super::inputs::{read_contact_query, read_enrichment, read_selection};
 use super::io;
 use super::shared::{Reader, Shared};
@@ -134,17 +135,17 @@ impl UnlockClient {
         #[wasm_bindgen(unchecked_param_type = "EnrichInput")] input: JsValue,
         #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: Option<JsValue>,
     ) -> Promise {
-        let checked = call_signal(&options).and_then(|signal| {
+        let checked = Call::read(&options).and_then(|call| {
             let enrichment = read_enrichment(&input)?;
             let request = providers::create_enrichment(&self.shared.config.endpoint, &enrichment)?;
-            Ok((signal, enrichment, request))
+            Ok((call, enrichment, request))
         });
-        let (signal, enrichment, request) = match checked {
+        let (call, enrichment, request) = match checked {
             Ok(checked) => checked,
             Err(error) => return reject(&error),
         };
         let key = config::enrich_key(&enrichment);
-        self.start_once(key, TaskKind::SalesfinityEmail, request, None, signal)
+        self.start_once(key, TaskKind::SalesfinityEmail, request, None, call)
     }
 
     /// Asks Lensmor, without charging, what unlocking these emails would cost.
@@ -287,10 +288,10 @@ impl UnlockClient {
         #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: Option<JsValue>,
     ) -> Promise {
         let shared = self.shared.clone();
-        let checked = convert::token(&token).and_then(|t| Ok((t, call_signal(&options)?)));
+        let checked = convert::token(&token).and_then(|t| Ok((t, Call::read(&options)?)));
         future_to_promise(async move {
             match checked {
-                Ok((token, signal)) => shared.poll_once(&token, signal.as_ref()).await,
+                Ok((token, call)) => shared.poll_once(&token, &call).await,
                 Err(error) => Err(to_js_error(&error, None)),
             }
         })
@@ -299,20 +300,20 @@ impl UnlockClient {
 
 impl UnlockClient {
     fn start_unlock(&self, kind: TaskKind, input: &JsValue, options: &Option<JsValue>) -> Promise {
-        let checked = call_signal(options).and_then(|signal| {
+        let checked = Call::read(options).and_then(|call| {
             let selection = read_selection(input, self.shared.config.max_batch)?;
             let request = providers::create_unlock(&self.shared.config.endpoint, kind, &selection)?;
-            Ok((signal, selection, request))
+            Ok((call, selection, request))
         });
-        let (signal, selection, request) = match checked {
+        let (call, selection, request) = match checked {
             Ok(checked) => checked,
             Err(error) => return reject(&error),
         };
         let key = config::unlock_key(kind, &selection);
-        self.start_once(key, kind, request, Some(selection), signal)
+        self.start_once(key, kind, request, Some(selection), call)
     }
 
-    /// A safe read with the call's `signal`: retried on transient failures, its view given the
+    /// A safe read with the call's options: retried on transient failures, its view given the
     /// answer's request id, an abort rejected with the signal's reason as `cause`.
     ///
     /// Not generic: one copy of this future and its retry loop serves every read (one per
@@ -324,12 +325,12 @@ impl UnlockClient {
         parse: Reader,
     ) -> Promise {
         let shared = self.shared.clone();
-        let signal = call_signal(options);
+        let call = Call::read(options);
         future_to_promise(async move {
-            let signal = signal.map_err(|e| to_js_error(&e, None))?;
-            match shared.read(request, signal.as_ref(), &parse).await {
+            let call = call.map_err(|e| to_js_error(&e, None))?;
+            match shared.read(request, &call, &parse).await {
                 Ok(text) => Ok(to_js(&text)),
-                Err(error) => Err(to_js_error_from(&error, None, signal.as_ref())),
+                Err(error) => Err(to_js_error_from(&error, None, call.signal())),
             }
         })
     }
@@ -346,10 +347,10 @@ impl UnlockClient {
         kind: TaskKind,
         request: HttpRequest,
         selection: Option<Selection>,
-        signal: Option<AbortSignal>,
+        call: Call,
     ) -> Promise {
-        if signal.as_ref().is_some_and(AbortSignal::aborted) {
-            return Promise::reject(&to_js_error_from(&Error::aborted(), None, signal.as_ref()));
+        if call.aborted() {
+            return Promise::reject(&to_js_error_from(&Error::aborted(), None, call.signal()));
         }
         if let Some(running) = self.shared.running.borrow().get(&key) {
             return reused(running.clone());
@@ -358,7 +359,7 @@ impl UnlockClient {
         let running_key = key.clone();
         let promise = future_to_promise(async move {
             match shared
-                .create(kind, request, selection.as_ref(), signal.as_ref())
+                .create(kind, request, selection.as_ref(), &call)
                 .await
             {
                 Ok((view, Some(task_key))) => {
@@ -374,7 +375,7 @@ impl UnlockClient {
                 }
                 Err(error) => {
                     shared.running.borrow_mut().remove(&running_key);
-                    Err(to_js_error_from(&error, None, signal.as_ref()))
+                    Err(to_js_error_from(&error, None, call.signal()))
                 }
             }
         });
@@ -397,7 +398,7 @@ impl UnlockClient {
 
     fn join_wait(&self, token: &str, options: &JsValue) -> Result<Promise, Error> {
         let options = convert::options(options, options::WAIT, "options")?;
-        let signal = convert::opt_signal(&options)?;
+        let Call { signal, user } = Call::from_options(&options)?;
         let on_progress = convert::opt_function(&options, "onProgress")?;
         let on_event = convert::opt_function(&options, "onEvent")?;
         let max_wait = convert::opt_number(&options, "maxWaitMs", "maxWaitMs")?;
@@ -424,7 +425,7 @@ impl UnlockClient {
                 let config = &self.shared.config;
                 let poller =
                     Poller::resume(config.endpoint.clone(), config.shared_polling(), token, now)?;
-                (Watch::new(key.clone(), poller)?, true)
+                (Watch::new(key.clone(), poller, user)?, true)
             }
         };
         let mut slot: Option<(js_sys::Function, js_sys::Function)> = None;

@@ -1,5 +1,4 @@
-//! The client's observation hooks (`onRequest`, `onResponse`, `onWait`) and the per-call
-//! options every method takes (`{ signal }`).
+//! The client's observation hooks (`onRequest`, `onResponse`, `onWait`).
 //!
 //! A hook is told what happened in the words of [`crate::json_view`]'s hook views, which carry
 //! no headers, so never a key. A hook that throws is logged and ignored: observing a request
@@ -7,13 +6,11 @@
 
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
-use web_sys::AbortSignal;
 
 use super::convert::{self, call_back, to_js};
 use crate::error::Error;
 use crate::http::{HttpRequest, HttpResponse, Millis};
 use crate::json_view;
-use crate::options;
 
 #[derive(Default)]
 pub(crate) struct Hooks {
@@ -69,14 +66,4 @@ impl Hooks {
             );
         }
     }
-}
-
-/// The last argument of every method: `{ signal }`.
-pub(crate) fn call_signal(options: &Option<JsValue>) -> Result<Option<AbortSignal>, Error> {
-    let options = convert::options(
-        options.as_ref().unwrap_or(&JsValue::UNDEFINED),
-        options::CALL,
-        "options",
-    )?;
-    convert::opt_signal(&options)
 }

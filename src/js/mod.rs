@@ -4,6 +4,7 @@
 //!   through `shared`, give back the view;
 //! - `shared`: what a client and its tasks share (settings, budget, starts, loops) and send;
 //! - `inputs`: start, precheck and contact inputs read into the core's types;
+//! - `call`: the last argument of every method (`{ signal, user }`);
 //! - `headers`: the `headers` option;
 //! - `checks`: input checks and tokens for servers, without a client;
 //! - `governor`: `KeyGovernor`, one key's window shared by a server's users;
@@ -13,6 +14,7 @@
 //! - `convert`: option objects in, JSON views and `UnlockError`s out;
 //! - `types.d.ts`: the TypeScript shapes, emitted into the generated `.d.ts`.
 
+mod call;
 mod checks;
 mod client;
 pub use client::UnlockClient;

@@ -8,6 +8,7 @@ use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
+use super::call::Call;
 use super::convert::{to_js, to_js_error_from};
 use super::headers::ExtraHeaders;
 use super::hooks::Hooks;
@@ -51,19 +52,16 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// Waits until the client's budget admits a request of this priority. `signal` aborts
-    /// the wait, which gives the place in line to the next.
-    async fn admit(
-        &self,
-        priority: Priority,
-        signal: Option<&AbortSignal>,
-    ) -> Result<Ticket, Error> {
+    /// Waits until the client's budget admits a request of this priority, in the turn of the
+    /// call's `user`. The call's `signal` aborts the wait, which gives the place in line to
+    /// the next.
+    async fn admit(&self, priority: Priority, call: &Call) -> Result<Ticket, Error> {
         let id = self.next_claim.get();
         self.next_claim.set(id + 1);
         let claim = Claim {
             id: id.to_string(),
             priority,
-            user: String::new(),
+            user: call.user.clone(),
             since: io::now(),
         };
         loop {
@@ -74,7 +72,7 @@ impl Shared {
                 Admission::WaitUntil(at) => at,
             };
             self.hooks.wait("rate-budget", now, at, None);
-            if let Err(error) = io::sleep_until(at, signal).await {
+            if let Err(error) = io::sleep_until(at, call.signal()).await {
                 self.governor.borrow_mut().withdraw(&claim.id);
                 return Err(error);
             }
@@ -125,11 +123,12 @@ impl Shared {
         &self,
         priority: Priority,
         request: &HttpRequest,
-        signal: Option<&AbortSignal>,
+        call: &Call,
         in_flight: bool,
     ) -> Result<HttpResponse, Error> {
-        let ticket = self.admit(priority, signal).await?;
-        self.transmit(ticket, request, signal, in_flight).await
+        let ticket = self.admit(priority, call).await?;
+        self.transmit(ticket, request, call.signal(), in_flight)
+            .await
     }
 
     /// A safe read (nothing is charged or changed): transient failures are retried after a
@@ -137,14 +136,14 @@ impl Shared {
     pub(crate) async fn read(
         &self,
         request: Result<HttpRequest, Error>,
-        signal: Option<&AbortSignal>,
+        call: &Call,
         parse: &Reader,
     ) -> Result<String, Error> {
         let request = request?;
         let mut retry = 0;
         loop {
             let outcome = self
-                .send(Priority::Read, &request, signal, true)
+                .send(Priority::Read, &request, call, true)
                 .await
                 .and_then(|response| parse(&response, io::now()));
             let error = match outcome {
@@ -157,7 +156,7 @@ impl Shared {
             let now = io::now();
             self.hooks
                 .wait("retry", now, now.saturating_add(delay), Some(&error));
-            io::sleep_until(now.saturating_add(delay), signal).await?;
+            io::sleep_until(now.saturating_add(delay), call.signal()).await?;
             retry += 1;
         }
     }
@@ -169,9 +168,9 @@ impl Shared {
         kind: TaskKind,
         request: HttpRequest,
         selection: Option<&Selection>,
-        signal: Option<&AbortSignal>,
+        call: &Call,
     ) -> Result<(JsValue, Option<String>), Error> {
-        let sent = self.send(Priority::Start, &request, signal, false).await;
+        let sent = self.send(Priority::Start, &request, call, false).await;
         let request_id = sent
             .as_ref()
             .ok()
@@ -238,12 +237,9 @@ impl Host for Shared {
 impl Shared {
     /// One `pollOnce` step: the core says whether to send and where the step ends
     /// ([`Poller::begin_step`], [`Poller::step_outcome`]); this only does the I/O.
-    pub(crate) async fn poll_once(
-        &self,
-        token: &str,
-        signal: Option<&AbortSignal>,
-    ) -> Result<JsValue, JsValue> {
-        let fail = |error: Error, token: Option<&str>| to_js_error_from(&error, token, signal);
+    pub(crate) async fn poll_once(&self, token: &str, call: &Call) -> Result<JsValue, JsValue> {
+        let fail =
+            |error: Error, token: Option<&str>| to_js_error_from(&error, token, call.signal());
         let token = ResumeToken::decode(token).map_err(|e| fail(e, None))?;
         let now = io::now();
         let polling = self.config.shared_polling();
@@ -251,7 +247,7 @@ impl Shared {
             .map_err(|e| fail(e, None))?;
         let mut request_id = None;
         if let Some(request) = poller.begin_step(now) {
-            match self.send(Priority::Read, &request, signal, true).await {
+            match self.send(Priority::Read, &request, call, true).await {
                 Ok(response) => {
                     request_id = response.request_id().map(str::to_string);
                     poller.on_response(io::now(), &response)

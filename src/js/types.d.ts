@@ -64,6 +64,12 @@ export interface CallOptions {
    * is aborted only until its create is sent: a sent create completes, so its outcome is known.
    */
   signal?: AbortSignal | undefined;
+  /**
+   * Whose request this is, when one client serves many people (a server with one key): the
+   * client's rate budget gives each user turns, so one user's hundred starts don't hold up
+   * another's first. 1 to 512 bytes; absent, the call is the client's own.
+   */
+  user?: string | undefined;
 }
 
 export interface RequestInfo {
@@ -219,6 +225,8 @@ export type UnlockEvent =
 
 export interface WaitOptions {
   signal?: AbortSignal | undefined;
+  /** Whose task this is (see {@link CallOptions.user}): its polls take that user's turns. */
+  user?: string | undefined;
   /** Called with each new state of the task (only when something changed). */
   onProgress?: ((snapshot: Snapshot) => void) | undefined;
   /** Called for every poll, wait, throttle and retry: a timeline. */

@@ -81,10 +81,13 @@ pub(crate) struct Watch {
     next_id: Cell<u32>,
     /// Since when the next poll has waited for the client's budget: it keeps its place.
     queued_since: Cell<Option<Millis>>,
+    /// Whose turn the polls take in the client's budget: the `user` of the wait that started
+    /// the loop.
+    user: String,
 }
 
 impl Watch {
-    pub fn new(key: String, poller: Poller) -> Result<Rc<Watch>, Error> {
+    pub fn new(key: String, poller: Poller, user: String) -> Result<Rc<Watch>, Error> {
         let stop = AbortController::new()
             .map_err(|_| Error::network("AbortController is not available in this runtime."))?;
         Ok(Rc::new(Watch {
@@ -96,6 +99,7 @@ impl Watch {
             last_request_id: RefCell::default(),
             next_id: Cell::new(0),
             queued_since: Cell::new(None),
+            user,
         }))
     }
 
@@ -224,7 +228,7 @@ impl Watch {
                     let claim = Claim {
                         id: self.key.clone(),
                         priority: Priority::Poll,
-                        user: String::new(),
+                        user: self.user.clone(),
                         since,
                     };
                     let ticket = match shared.admit_poll(claim) {

@@ -128,6 +128,27 @@ test("the client's budget serves a start and the caller's reads before waitForTa
   });
 });
 
+test("one client serving many people gives each `user` turns: a newcomer's start goes before another user's queued starts", async () => {
+  const client = lensmor({ rateLimit: { requests: 2, windowMs: 400 } });
+  for (const user of ["", "u".repeat(513), 5]) {
+    const error = await rejection(client.unlockEmails({ eventId: EVENT_ID, personnelIds: ids(1) }, { user }));
+    assert.equal(error.code, "validation");
+    assert.equal(error.field, "user");
+  }
+  const creates = async () => (await sandbox.requests()).filter((r) => r.path === "/external/contacts/unlock" && r.method === "POST");
+  const before = (await creates()).length;
+  const ana = ids(6);
+  const anas = ana.map((id) => client.unlockEmails({ eventId: EVENT_ID, personnelIds: [id] }, { user: "ana" }));
+  while ((await creates()).length < before + 1) await new Promise((r) => setTimeout(r, 10)); // ana's burst is out
+  const [newcomer] = ids(1);
+  const started = await Promise.all([...anas, client.unlockEmails({ eventId: EVENT_ID, personnelIds: [newcomer] }, { user: "cy" })]);
+  assert.ok(started.every((t) => t.started));
+  const order = (await creates()).slice(before).map((r) => r.body.personnel_ids[0]);
+  assert.deepEqual([...order].sort(), [...ana, newcomer].sort(), "every start sent once, none from the bad calls");
+  // The window's burst (two) went to ana before cy asked; cy is next, not seventh.
+  assert.ok(order.indexOf(newcomer) <= 2, `creates in order: ${order.join(", ")}`);
+});
+
 test("waitForTask honours maxWaitMs while the client's budget is spent: a timeout, not a wait for the window", async () => {
   await whileHeld(sandbox, async () => {
     const task = await lensmor().unlockEmails({ eventId: EVENT_ID, personnelIds: ids(1) });
