@@ -111,7 +111,7 @@ impl RateBudget {
             _ => (u64::MAX, 0),
         };
         let spacing = self.spacing_ms();
-        let tolerance = spacing * u64::from(self.burst() - 1);
+        let tolerance = self.tolerance();
         let poll_tolerance = tolerance.saturating_sub(spacing * u64::from(reserve));
         let mut tat = self.tat;
         let mut times: Vec<Millis> = Vec::with_capacity(polls.len());
@@ -136,6 +136,9 @@ impl RateBudget {
             // This one counts from `at` for a window (later than every earlier expiry).
             expiries.push_back(at + window);
             tat = tat.max(at) + spacing;
+            if expiries.len() >= limit {
+                tat = self.held(tat, expiries.front().copied());
+            }
             times.push(at);
         }
         times
@@ -151,8 +154,23 @@ impl RateBudget {
         Ok(self.take(now))
     }
 
+    /// How far ahead of the rate a burst may run (GCRA's tolerance).
+    fn tolerance(&self) -> u64 {
+        self.spacing_ms() * u64::from(self.burst() - 1)
+    }
+
+    /// The bucket when a request filled the window, which holds everyone until its first place
+    /// frees at `freed`: no credit comes back meanwhile, so from then on places go one spacing
+    /// apart. Credit that came back while the window held everyone made a burst, which expired
+    /// together a window later: the window was full for a quarter of every window, and a person
+    /// arriving then waited that long.
+    fn held(&self, tat: Millis, freed: Option<Millis>) -> Millis {
+        freed.map_or(tat, |freed| tat.max(freed + self.tolerance()))
+    }
+
     /// Counts a request sent at `now`, whether or not the window had room: the caller decided.
     pub(crate) fn take(&mut self, now: Millis) -> Ticket {
+        self.forget_before(now);
         let ticket = self.next_ticket;
         self.next_ticket += 1;
         self.sent.push_back(Entry {
@@ -164,6 +182,10 @@ impl RateBudget {
             *left = left.saturating_sub(1);
         }
         self.tat = self.tat.max(now) + self.spacing_ms();
+        if self.sent.len() >= self.limit as usize {
+            let freed = self.sent.iter().map(|e| e.at + self.window_ms).min();
+            self.tat = self.held(self.tat, freed);
+        }
         Ticket(ticket)
     }
 
@@ -417,6 +439,46 @@ mod tests {
         assert_eq!(busy.slot_times(0, &[false], 12)[0], 0);
     }
 
+    /// A saturated key: whoever arrives finds a place within two spacings, in every window
+    /// after the first. The first window's burst must not come back at each window's end (the
+    /// window full for a quarter of it, then a quarter freed at once), and the rate stays the
+    /// window's.
+    #[test]
+    fn a_full_window_frees_places_one_spacing_apart_not_in_a_burst() {
+        let (limit, window) = (120u32, 60_000u64);
+        let mut budget = RateBudget::new(limit, window);
+        let mut sent: Vec<Millis> = Vec::new();
+        let mut now = 0;
+        while now < 5 * window {
+            match budget.try_acquire(now) {
+                Ok(ticket) => {
+                    budget.settle(ticket, now);
+                    sent.push(now);
+                }
+                Err(at) => now = at,
+            }
+        }
+        let spacing = budget.spacing_ms();
+        let later: Vec<Millis> = sent.iter().copied().filter(|&t| t >= window).collect();
+        for pair in later.windows(2) {
+            assert!(
+                pair[1] - pair[0] <= 2 * spacing,
+                "a gap from {} to {}",
+                pair[0],
+                pair[1]
+            );
+        }
+        // Four windows of requests at the window's rate, less a place or two at the edges.
+        assert!(later.len() >= 4 * limit as usize - 2, "{}", later.len());
+        for (i, start) in sent.iter().enumerate() {
+            let in_window = sent[i..]
+                .iter()
+                .take_while(|t| **t < start + window)
+                .count();
+            assert!(in_window <= limit as usize, "{in_window} from {start}");
+        }
+    }
+
     #[test]
     fn polls_leave_the_reserve_to_people() {
         let mut budget = RateBudget::new(4, 1_000);
@@ -440,9 +502,13 @@ mod tests {
             let t = budget.try_acquire(at).unwrap();
             budget.settle(t, at + 50);
         }
+        // The window full until 1,050, then the window's rate (a place every 333 ms).
         let times = budget.slot_times(200, &[false; 4], 0);
-        assert_eq!(times, [1_050, 1_150, 1_250, 2_050]);
+        assert_eq!(times, [1_050, 1_383, 1_716, 2_050]);
         assert_eq!(budget.try_acquire(1_049).unwrap_err(), 1_050);
+        let t = budget.try_acquire(1_050).unwrap();
+        budget.settle(t, 1_050);
+        assert_eq!(budget.try_acquire(1_050).unwrap_err(), 1_383);
     }
 
     #[test]

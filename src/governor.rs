@@ -453,9 +453,10 @@ mod tests {
         assert_eq!(bulk, 1_000);
         let newcomer = wait(g.admit(220, claim("n0", Priority::Start, "new", 220)));
         assert_eq!(newcomer, 1_000);
+        // One spacing (1,000 / 3) after: the places that free go at the window's rate.
         assert_eq!(
             wait(g.admit(1_000, claim("b3", Priority::Start, "bulk", 210))),
-            1_100
+            1_333
         );
         assert!(go(g.admit(1_000, claim("n0", Priority::Start, "new", 220))));
     }
@@ -502,7 +503,7 @@ mod tests {
     #[test]
     fn a_newcomer_starts_before_users_who_had_their_turn() {
         let mut g = Governor::new(RateBudget::new(4, 1_000));
-        // Admitted 100 ms apart: places free again at 1,000, 1,100, 1,200 and 1,300.
+        // Admitted 100 ms apart, the window full until 1,000; then a place every 250 ms.
         for (i, user) in ["ana", "ana", "ana", "bo"].iter().enumerate() {
             let at = i as Millis * 100;
             assert!(go(
@@ -518,8 +519,8 @@ mod tests {
             assert_eq!(wait(g.admit(asking.since, asking.clone())), 1_000);
         }
         // Back at 1,000 in the order they asked, each is given its place in the new order.
-        assert_eq!(wait(g.admit(1_000, a.clone())), 1_200);
-        assert_eq!(wait(g.admit(1_000, b.clone())), 1_100);
+        assert_eq!(wait(g.admit(1_000, a.clone())), 1_500);
+        assert_eq!(wait(g.admit(1_000, b.clone())), 1_250);
         assert!(go(g.admit(1_000, c)));
     }
 
