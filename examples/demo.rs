@@ -30,15 +30,15 @@ fn main() {
     let picked: Vec<String> = ["789", "790", "791", "790", "792", "793"]
         .map(String::from)
         .to_vec();
-    let selection = Selection::new("139574", &picked, 100).expect("a valid selection");
+    let selection = Selection::new(Some("139574"), &picked, 100).expect("a valid selection");
     println!(
         "Selection: {} contacts for event {} (duplicates removed: {:?})",
         selection.personnel_ids.len(),
-        selection.event_id,
+        selection.event_id.as_deref().unwrap_or("(none)"),
         selection.duplicates
     );
-    let too_many: Vec<String> = (0..101).map(|i| i.to_string()).collect();
-    let refused = Selection::new("139574", &too_many, 100).unwrap_err();
+    let too_many: Vec<String> = (0..2001).map(|i| i.to_string()).collect();
+    let refused = Selection::new(Some("139574"), &too_many, 2000).unwrap_err();
     println!(
         "Refused before any request: [{}] {}\n",
         refused.code, refused.message

@@ -1,9 +1,13 @@
 // The providers' published contracts, as JSON Schema, checked with Ajv.
 //
-// Lensmor: transcribed from its OpenAPI document, version 0.25.0 (public repository
-// LensmorOfficial/API-Doc, api-reference-backup/openapi.json): the request bodies, query
-// parameters and headers of the routes this package uses, and the answers it reads. Names in
-// comments are the document's schema names. Where the document is silent the note says so.
+// Lensmor: transcribed from its OpenAPI document, version 0.27.0, the newest published (public
+// repository LensmorOfficial/API-Doc, api-reference-backup/openapi.json, at commit
+// 289efd6cce105add0470ed27ad84469e6393fbe9): the request bodies, query and path parameters and
+// headers of the routes this package uses, and the answers it reads. Names in comments are the
+// document's schema names. Where the document is silent the note says so. 0.26 made the changes
+// from 0.25: 1..2000 ids per unlock, `event_id` optional, a free precheck `action_type` with
+// length limits, several `sourceType`s, decimal task ids, and the 422
+// LEAD_SELECTION_LIMIT_EXCEEDED answer.
 // Salesfinity publishes no schema: its rules come from ../shared/seeds and ../shared/API.md.
 //
 // The sandbox refuses (400 + ApiError) every request these schemas refuse, and checks every
@@ -18,34 +22,37 @@ const strings = { type: "array", items: string };
 const integer = { type: "integer" };
 const numberOrNull = { type: ["number", "null"] };
 
-/** Inline body of POST /external/contacts/unlock, and `PhoneUnlockRequest`. The document does
- *  not forbid other fields here (no additionalProperties: false), so neither do we. */
+/** The most personnel ids one unlock takes (0.25: 100). */
+export const MAX_UNLOCK_IDS = 2000;
+
+/** Inline body of POST /external/contacts/unlock, and `PhoneUnlockRequest`: `event_id` is
+ *  optional (without it Lensmor skips the membership check). The document does not forbid other
+ *  fields here (no additionalProperties: false), so neither do we. */
 const unlockBody = {
   type: "object",
-  required: ["personnel_ids", "event_id"],
+  required: ["personnel_ids"],
   properties: {
-    personnel_ids: { type: "array", minItems: 1, maxItems: 100, items: string },
+    personnel_ids: { type: "array", minItems: 1, maxItems: MAX_UNLOCK_IDS, items: string },
     event_id: { type: "string", minLength: 1, maxLength: 100 },
   },
 };
 
-/** `ActionPrecheckRequest`: the action's input inside `params`; nothing else at the top. */
+const text = (max) => ({ type: "string", minLength: 1, maxLength: max });
+
+/** `ActionPrecheckRequest`: the action's input inside `params`; nothing else at the top. The
+ *  action is a free string (the document lists examples; any other is a 200 with
+ *  `unsupported_action`). */
 const precheckBody = {
   type: "object",
   required: ["action_type", "params"],
   properties: {
-    action_type: {
-      enum: [
-        "query_event_personnel", "unlock_event_contacts", "unlock_event_visitors", "unlock_event_full_access",
-        "unlock_contact_emails", "unlock_contact_phones", "search_exhibitor_events", "search_personnel_events_by_name", "others",
-      ],
-    },
-    call_source: string,
+    action_type: text(100),
+    call_source: text(100),
     params: { type: "object", additionalProperties: true },
-    locale: string,
-    trace_id: string,
-    conversation_id: string,
-    channel_message_id: string,
+    locale: text(20),
+    trace_id: text(200),
+    conversation_id: text(200),
+    channel_message_id: text(200),
   },
   additionalProperties: false,
 };
@@ -68,10 +75,15 @@ const personnelListQuery = {
     department: { type: "string", maxLength: 100 },
     level: { type: "string", maxLength: 50 },
     search_query: { type: "string", maxLength: 200 },
-    sourceType: { enum: ["exhibitor", "social", "visitors"] },
+    // One or more of exhibitor, social, visitors, comma-separated or the parameter repeated
+    // (the sandbox joins repeats with commas before checking); the schema bounds only the length.
+    sourceType: { type: "string", maxLength: 200 },
   },
   additionalProperties: false,
 };
+
+/** The `taskId` path parameter of both task routes. */
+const taskIdPath = { type: "string", pattern: "^[0-9]+$" };
 
 /** GET /external/personnel/profile query (PersonnelIdQuery). */
 const personnelProfileQuery = {
@@ -100,11 +112,29 @@ const enrichmentBody = {
 
 // ---- answers --------------------------------------------------------------------------------
 
+/** `ApiError`; `details` is optional and of any shape. */
 const apiError = {
   type: "object",
   required: ["code", "message", "errorKey", "traceId"],
-  properties: { code: integer, message: string, errorKey: string, traceId: string },
+  properties: { code: integer, message: string, errorKey: string, traceId: string, details: {} },
 };
+
+/** The `UnprocessableEntity` answer: a selection above the account's runtime limit. */
+const selectionLimitError = {
+  ...apiError,
+  required: [...apiError.required, "details"],
+  properties: {
+    ...apiError.properties,
+    errorKey: { const: "LEAD_SELECTION_LIMIT_EXCEEDED" },
+    details: {
+      type: "object",
+      required: ["requestedCount", "limit", "selectionMode"],
+      properties: { requestedCount: integer, limit: integer, selectionMode: string },
+    },
+  },
+};
+
+const decimalId = { type: "string", pattern: "^[0-9]+$" };
 
 const creditBalance = {
   type: "object",
@@ -141,8 +171,8 @@ const unlockSubmission = {
   required: ["status"],
   properties: {
     status: { enum: ["accepted", "success"] },
-    task_id: string,
-    job_id: string,
+    task_id: decimalId,
+    job_id: decimalId,
     skipped_personnel_ids: strings,
     skipped_detail: {
       type: "object",
@@ -164,7 +194,7 @@ function unlockTask(valueField) {
     type: "object",
     required: ["taskId", "taskStatus", "items"],
     properties: {
-      taskId: string,
+      taskId: decimalId,
       taskStatus: { enum: ["pending", "processing", "completed", "failed"] },
       items: {
         type: "array",
@@ -234,8 +264,8 @@ const enrichmentState = {
 const salesfinityCredits = { type: "object", required: ["balance"], properties: { balance: { type: "number" } } };
 
 export const schemas = {
-  unlockBody, precheckBody, unlockPrecheckParams, personnelListQuery, personnelProfileQuery, noQuery, callSourceHeader, enrichmentBody,
-  apiError, creditBalance, precheckAnswer, unlockSubmission, emailTask: unlockTask("email"), phoneTask: unlockTask("phone"),
+  unlockBody, precheckBody, unlockPrecheckParams, personnelListQuery, personnelProfileQuery, noQuery, taskIdPath, callSourceHeader, enrichmentBody,
+  apiError, selectionLimitError, creditBalance, precheckAnswer, unlockSubmission, emailTask: unlockTask("email"), phoneTask: unlockTask("phone"),
   contactItem, contactPage, enrichmentCreated, enrichmentState, salesfinityCredits,
 };
 

@@ -6,7 +6,7 @@
 //   POST   /__sandbox/faults   fault | [fault]     queue faults for matching requests
 //   DELETE /__sandbox/faults                       drop queued faults
 //   GET    /__sandbox/requests                     the request log
-//   POST   /__sandbox/config   {rateLimit, rateWindowMs, speed, taskMs, balance}
+//   POST   /__sandbox/config   {rateLimit, rateWindowMs, speed, taskMs, balance, selectionLimit}
 
 import { readBody, send } from "./http.mjs";
 import { releaseHeld } from "./routes.mjs";
@@ -43,6 +43,7 @@ export async function control(state, req, res, path) {
       if (body.rateWindowMs) state.rate.windowMs = body.rateWindowMs;
       if (body.speed) state.speed = body.speed;
       if (body.taskMs) state.taskMs = body.taskMs;
+      if (body.selectionLimit) state.selectionLimit = body.selectionLimit;
       for (const [key, b] of Object.entries(body.balance ?? {})) state.balances.set(key, { ...state.balanceOf(key), ...b });
       return send(res, 200, { ok: true });
     default:

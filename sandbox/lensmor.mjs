@@ -1,4 +1,4 @@
-// Lensmor in the sandbox: the documented routes' behaviour (OpenAPI 0.25 and the seeds).
+// Lensmor in the sandbox: the documented routes' behaviour (OpenAPI 0.27 and the seeds).
 // Every handler gets a checked request (route, key, body, query) and returns
 // { status, body } or { status, error: { errorKey, message } }.
 
@@ -9,7 +9,14 @@ const CHANNELS = {
   phone: { price: PRICES.phone, status: "phoneUnlockStatus", busy: "processing", done: "ready", field: "phone" },
 };
 
-const fail = (status, errorKey, message) => ({ status, error: { errorKey, message } });
+const fail = (status, errorKey, message, details) => ({ status, error: { errorKey, message, details } });
+
+/** The event, when one is given, must be known; without one Lensmor skips the membership
+ *  check (0.26+), which is all the sandbox checks. */
+const unknownEvent = (eventId) => eventId !== undefined && !EVENT_IDS.includes(eventId);
+
+/** The labels `sourceType` takes (0.27's description: one or more, comma-separated). */
+const SOURCE_TYPES = ["exhibitor", "social", "visitors"];
 
 export function balance({ state, key }) {
   const b = state.balanceOf(key).lensmor;
@@ -44,8 +51,9 @@ export function precheck({ state, key, body, validate }) {
   if (!channel) return { status: 200, body: { ...base, allowed: false, reason_code: "unsupported_action" } };
   const problems = validate("unlockPrecheckParams", body.params);
   if (problems) return fail(400, "INVALID_PARAMS", `params: ${problems.join("; ")}`);
-  if (!EVENT_IDS.includes(body.params.event_id)) return { status: 200, body: { ...base, allowed: false, reason_code: "not_found" } };
+  if (unknownEvent(body.params.event_id)) return { status: 200, body: { ...base, allowed: false, reason_code: "not_found" } };
   const c = classify(state, body.params.personnel_ids, channel);
+  if (c.ids.length > state.selectionLimit) return { status: 200, body: { ...base, allowed: false, reason_code: "exceed_max_unlock_limit" } };
   const credits = c.chargeable.length * CHANNELS[channel].price;
   const reason = c.unlocking.length ? "unlock_in_progress"
     : credits > state.balanceOf(key).lensmor ? "insufficient_balance"
@@ -73,8 +81,12 @@ export function precheck({ state, key, body, validate }) {
 
 export function createUnlock(channel) {
   return ({ state, key, body }) => {
-    if (!EVENT_IDS.includes(body.event_id)) return fail(404, "EVENT_NOT_FOUND", "Event not found");
+    if (unknownEvent(body.event_id)) return fail(404, "EVENT_NOT_FOUND", "Event not found");
     const c = classify(state, body.personnel_ids, channel);
+    if (c.ids.length > state.selectionLimit) {
+      const details = { requestedCount: c.ids.length, limit: state.selectionLimit, selectionMode: "selected" };
+      return fail(422, "LEAD_SELECTION_LIMIT_EXCEEDED", `Selected leads limit exceeded: requested ${c.ids.length}, limit ${state.selectionLimit}`, details);
+    }
     if (c.unlocking.length) return fail(409, "UNLOCK_IN_PROGRESS", `Contacts already unlocking: ${c.unlocking.join(", ")}`);
     const { price, status } = CHANNELS[channel];
     const cost = price * c.chargeable.length;
@@ -88,7 +100,7 @@ export function createUnlock(channel) {
     const skips = skipped.length ? { skipped_personnel_ids: skipped, skipped_detail: detail } : {};
     if (c.chargeable.length === 0) return { status: 201, body: { status: "success", ...skips } };
     wallet.lensmor -= cost;
-    const id = channel === "phone" ? `phone_${state.nextTask++}` : String(state.nextTask++);
+    const id = String(state.nextTask++); // task ids are decimal strings (0.26+)
     const items = c.chargeable.map((pid) => {
       state.personnel.get(pid)[status] = CHANNELS[channel].busy;
       return { personnelId: pid, ...state.timing() };
@@ -156,6 +168,9 @@ function contactItem(person) {
  *  PREVIEW_LIMIT contacts: a page past that is a 200 with no items and accessible: false. */
 export function listPersonnel({ state, key, query }) {
   if (!EVENT_IDS.includes(query.event_id)) return fail(404, "EVENT_NOT_FOUND", "Event not found");
+  const sources = query.sourceType?.split(",") ?? [];
+  const unknown = sources.filter((s) => !SOURCE_TYPES.includes(s));
+  if (unknown.length) return fail(400, "INVALID_REQUEST", `sourceType: ${unknown.map((s) => JSON.stringify(s)).join(", ")} is not one of ${SOURCE_TYPES.join(", ")}`);
   const page = query.page ?? 1;
   const pageSize = query.pageSize ?? 50;
   const people = [...state.personnel.values()];

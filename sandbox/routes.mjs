@@ -5,13 +5,13 @@ import * as lensmor from "./lensmor.mjs";
 import * as salesfinity from "./salesfinity.mjs";
 
 export const routes = [
-  // Lensmor (OpenAPI 0.25)
+  // Lensmor (OpenAPI 0.27)
   { provider: "lensmor", method: "GET", path: "/external/credits/balance", query: "noQuery", answer: "creditBalance", handle: lensmor.balance },
   { provider: "lensmor", method: "POST", path: "/external/actions/precheck", query: "noQuery", body: "precheckBody", answer: "precheckAnswer", handle: lensmor.precheck },
   { provider: "lensmor", method: "POST", path: "/external/contacts/unlock", query: "noQuery", body: "unlockBody", answer: "unlockSubmission", handle: lensmor.createUnlock("email") },
-  { provider: "lensmor", method: "GET", path: "/external/contacts/unlock-tasks/{taskId}", query: "noQuery", answer: "emailTask", handle: lensmor.pollUnlock("email") },
+  { provider: "lensmor", method: "GET", path: "/external/contacts/unlock-tasks/{taskId}", params: { taskId: "taskIdPath" }, query: "noQuery", answer: "emailTask", handle: lensmor.pollUnlock("email") },
   { provider: "lensmor", method: "POST", path: "/external/contacts/unlock-phone", query: "noQuery", body: "unlockBody", answer: "unlockSubmission", handle: lensmor.createUnlock("phone") },
-  { provider: "lensmor", method: "GET", path: "/external/contacts/unlock-phone-tasks/{taskId}", query: "noQuery", answer: "phoneTask", handle: lensmor.pollUnlock("phone") },
+  { provider: "lensmor", method: "GET", path: "/external/contacts/unlock-phone-tasks/{taskId}", params: { taskId: "taskIdPath" }, query: "noQuery", answer: "phoneTask", handle: lensmor.pollUnlock("phone") },
   { provider: "lensmor", method: "GET", path: "/external/personnel/list", query: "personnelListQuery", answer: "contactPage", handle: lensmor.listPersonnel },
   { provider: "lensmor", method: "GET", path: "/external/personnel/profile", query: "personnelProfileQuery", answer: "contactItem", handle: lensmor.personnelProfile },
   // Salesfinity (seeds)

@@ -33,6 +33,9 @@ export async function startSandbox(options = {}) {
     tasks: new Map(),
     enrichments: new Map(),
     nextTask: 321,
+    // The account's runtime limit on one selection: above it a create is a 422
+    // LEAD_SELECTION_LIMIT_EXCEEDED (the schema's own bound is 2000).
+    selectionLimit: options.selectionLimit ?? 2000,
     requests: [],
     faults: [], // queued faults: { method?, path?, kind, status, body, headers, count }
     hold: false, // while on, new tasks stay `processing` until released
@@ -71,14 +74,14 @@ function trace() {
   return randomBytes(8).toString("hex");
 }
 
-function apiError(res, status, errorKey, message, headers = {}) {
-  send(res, status, { code: status, message, errorKey, traceId: trace() }, headers);
+function apiError(res, status, errorKey, message, headers = {}, details = undefined) {
+  send(res, status, { code: status, message, errorKey, ...(details === undefined ? {} : { details }), traceId: trace() }, headers);
 }
 
 /** A refusal in the provider's own error shape. */
-function refuse(res, provider, status, errorKey, message) {
+function refuse(res, provider, status, errorKey, message, details) {
   if (provider === "salesfinity") return send(res, status, { statusCode: status, message });
-  return apiError(res, status, errorKey, message);
+  return apiError(res, status, errorKey, message, {}, details);
 }
 
 function parseJson(text) {
@@ -172,11 +175,13 @@ async function applyFault(fault, req, res) {
   }
 }
 
+/** The query as an object. Only `sourceType` may repeat (0.27: "comma-separated or repeated"):
+ *  its values are joined with commas, as one comma-separated value. */
 function queryObject(url) {
   const query = {};
   for (const [name, value] of url.searchParams) {
-    if (name in query) return null; // no documented parameter repeats
-    query[name] = value;
+    if (name in query && name !== "sourceType") return null; // no other documented parameter repeats
+    query[name] = name in query ? `${query[name]},${value}` : value;
   }
   return query;
 }
@@ -211,6 +216,10 @@ async function handle(state, req, res) {
   const query = queryObject(url);
   const queryProblems = query ? validator(route.query)(query) : ["a query parameter is repeated"];
   if (queryProblems) return bad(`query: ${queryProblems.join("; ")}`);
+  for (const [name, value] of Object.entries(params)) {
+    const problems = route.params?.[name] && validator(route.params[name])(value);
+    if (problems) return bad(`path parameter ${name}: ${problems.join("; ")}`);
+  }
 
   let body;
   if (route.body) {
@@ -224,10 +233,10 @@ async function handle(state, req, res) {
   }
 
   const out = route.handle({ state, key, body, query, params, fault, validate: (name, value) => validator(name)(value) });
-  if (out.error) return refuse(res, provider, out.status, out.error.errorKey, out.error.message);
+  if (out.error) return refuse(res, provider, out.status, out.error.errorKey, out.error.message, out.error.details);
   // The sandbox's own answers must match the contract too; a mismatch is a sandbox bug and
   // fails loudly (500) instead of teaching the package a shape the provider never sends.
-  const schema = out.status < 300 ? route.answer : provider === "lensmor" ? "apiError" : null;
+  const schema = out.status < 300 ? route.answer : provider !== "lensmor" ? null : out.status === 422 ? "selectionLimitError" : "apiError";
   const problems = schema && !out.unchecked ? validator(schema)(out.body) : null;
   if (problems) throw new Error(`answer of ${route.method} ${route.path} breaks ${schema}: ${problems.join("; ")}`);
   return send(res, out.status, out.body, limitHeaders);

@@ -11,7 +11,7 @@ use crate::kind::{Provider, TaskKind};
 use crate::providers::{CallSource, Endpoint};
 use crate::retry::{RetryPolicy, DEFAULT_MAX_RETRIES};
 use crate::schedule::{PollingConfig, Schedule, DEFAULT_DELAYS_MS, DEFAULT_MAX_FAILURES};
-use crate::validate::{Enrichment, Selection, DEFAULT_MAX_BATCH};
+use crate::validate::{Enrichment, Selection, DEFAULT_MAX_BATCH, MAX_BATCH};
 
 /// Default jitter of a JS client: waits up to 10 % longer, so clients started together drift
 /// apart. (The core's own default is none, so native schedule tests stay exact.)
@@ -145,12 +145,16 @@ pub fn rate_window(requests: Option<f64>, window_ms: Option<f64>) -> Result<(u32
 }
 
 /// The most contacts one start may carry (`maxBatch`, of a client or of `checkUnlockInput`):
-/// the provider's 100 unless the caller says otherwise, never 0.
+/// the provider's 2,000 unless the caller says fewer, never 0, never more than the contract
+/// allows (the request would be refused after it was sent).
 pub fn max_batch(given: Option<f64>) -> Result<usize, Error> {
     match given {
         None => Ok(DEFAULT_MAX_BATCH),
-        Some(n) if n >= 1.0 => Ok(n as usize),
-        Some(_) => Err(Error::validation("maxBatch", "maxBatch must be 1 or more.")),
+        Some(n) if (1.0..=MAX_BATCH as f64).contains(&n) => Ok(n as usize),
+        Some(_) => Err(Error::validation(
+            "maxBatch",
+            format!("maxBatch must be 1 to {MAX_BATCH} (Lensmor takes at most {MAX_BATCH} contacts per unlock)."),
+        )),
     }
 }
 
@@ -244,8 +248,8 @@ mod tests {
 
     #[test]
     fn keys_separate_kinds_and_ignore_order() {
-        let a = Selection::new("e1", &["2".into(), "1".into()], 100).unwrap();
-        let b = Selection::new("e1", &["1".into(), "2".into()], 100).unwrap();
+        let a = Selection::new(Some("e1"), &["2".into(), "1".into()], 100).unwrap();
+        let b = Selection::new(Some("e1"), &["1".into(), "2".into()], 100).unwrap();
         assert_eq!(
             unlock_key(TaskKind::LensmorEmail, &a),
             unlock_key(TaskKind::LensmorEmail, &b)

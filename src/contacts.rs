@@ -8,7 +8,7 @@
 use crate::error::Error;
 use crate::validate;
 
-/// The personnel list's page size limit (OpenAPI 0.25: `pageSize` 1..50, default 50).
+/// The personnel list's page size limit (OpenAPI 0.27: `pageSize` 1..50, default 50).
 pub const MAX_PAGE_SIZE: u32 = 50;
 
 /// Which page of an event's contacts to read. Filters are the documented ones, with their limits
@@ -23,8 +23,13 @@ pub struct ContactQuery {
     pub department: Option<String>,
     pub level: Option<String>,
     pub search_query: Option<String>,
+    /// One or more of [`SOURCE_TYPES`], sent comma-separated (OpenAPI 0.27: "comma-separated
+    /// or repeated", at most 200 characters).
     pub source_type: Option<String>,
 }
+
+/// The attendee-source labels the personnel list filters by (OpenAPI 0.27).
+pub const SOURCE_TYPES: [&str; 3] = ["exhibitor", "social", "visitors"];
 
 /// `(name, limit)` of the free-text filters, as the API spells and bounds them.
 const TEXT_FILTERS: [(&str, usize); 4] = [
@@ -41,21 +46,13 @@ impl ContactQuery {
         page: Option<f64>,
         page_size: Option<f64>,
         filters: [Option<String>; 4],
-        source_type: Option<String>,
+        source_types: &[String],
     ) -> Result<ContactQuery, Error> {
         let event_id = validate::event_id_rule(event_id)?;
         let page = whole("page", page.unwrap_or(1.0), u32::MAX)?;
         let page_size = whole("pageSize", page_size.unwrap_or(50.0), MAX_PAGE_SIZE)?;
         let [exhibitor_id, department, level, search_query] = checked_filters(filters)?;
-        let source_type = source_type.filter(|s| !s.is_empty());
-        if let Some(source) = &source_type {
-            if !matches!(source.as_str(), "exhibitor" | "social" | "visitors") {
-                return Err(Error::validation(
-                    "sourceType",
-                    "sourceType must be \"exhibitor\", \"social\" or \"visitors\".",
-                ));
-            }
-        }
+        let source_type = source_filter(source_types)?;
         Ok(ContactQuery {
             event_id,
             page,
@@ -89,6 +86,31 @@ impl ContactQuery {
         }
         params
     }
+}
+
+/// The `sourceType` filter from the caller's labels, each given alone or comma-separated:
+/// every one known, each once, in the documented order (so one filter has one spelling).
+fn source_filter(given: &[String]) -> Result<Option<String>, Error> {
+    let labels: Vec<&str> = given
+        .iter()
+        .flat_map(|entry| entry.split(','))
+        .map(str::trim)
+        .filter(|label| !label.is_empty())
+        .collect();
+    if let Some(unknown) = labels.iter().find(|l| !SOURCE_TYPES.contains(l)) {
+        return Err(Error::validation(
+            "sourceType",
+            format!(
+                "sourceType {} is not one of \"exhibitor\", \"social\", \"visitors\".",
+                crate::error::quote(unknown)
+            ),
+        ));
+    }
+    let chosen: Vec<&str> = SOURCE_TYPES
+        .into_iter()
+        .filter(|known| labels.contains(known))
+        .collect();
+    Ok((!chosen.is_empty()).then(|| chosen.join(",")))
 }
 
 fn whole(field: &str, value: f64, max: u32) -> Result<u32, Error> {
@@ -197,7 +219,7 @@ mod tests {
     use super::*;
 
     fn query(page: Option<f64>, size: Option<f64>) -> Result<ContactQuery, Error> {
-        ContactQuery::new("139574", page, size, Default::default(), None)
+        ContactQuery::new("139574", page, size, Default::default(), &[])
     }
 
     #[test]
@@ -220,18 +242,50 @@ mod tests {
         ] {
             assert_eq!(query(page, size).unwrap_err().field.as_deref(), Some(field));
         }
-        let long = ContactQuery::new(&"e".repeat(101), None, None, Default::default(), None);
+        let long = ContactQuery::new(&"e".repeat(101), None, None, Default::default(), &[]);
         assert_eq!(long.unwrap_err().field.as_deref(), Some("eventId"));
         let filters = [None, Some("x".repeat(101)), None, None];
-        let err = ContactQuery::new("1", None, None, filters, None).unwrap_err();
+        let err = ContactQuery::new("1", None, None, filters, &[]).unwrap_err();
         assert_eq!(err.field.as_deref(), Some("department"));
-        let err = ContactQuery::new("1", None, None, Default::default(), Some("vip".into()));
-        assert_eq!(err.unwrap_err().field.as_deref(), Some("sourceType"));
+        for bad in ["vip", "social,vip", "Social"] {
+            let err = ContactQuery::new("1", None, None, Default::default(), &[bad.into()]);
+            assert_eq!(
+                err.unwrap_err().field.as_deref(),
+                Some("sourceType"),
+                "{bad}"
+            );
+        }
         let filters = [None, None, Some(" vp ".into()), Some(String::new())];
-        let q = ContactQuery::new("1", Some(2.0), None, filters, Some("social".into())).unwrap();
+        let q = ContactQuery::new("1", Some(2.0), None, filters, &["social".into()]).unwrap();
         assert_eq!(
             q.params()[3..],
             [("level", "vp".into()), ("sourceType", "social".into())]
         );
+    }
+
+    /// OpenAPI 0.27: several source types, comma-separated; given as a list or as text, in any
+    /// order or repeated, the filter has one spelling.
+    #[test]
+    fn several_source_types_are_one_comma_separated_filter() {
+        let sources = |given: &[&str]| {
+            let given: Vec<String> = given.iter().map(|s| s.to_string()).collect();
+            ContactQuery::new("1", None, None, Default::default(), &given)
+                .unwrap()
+                .source_type
+        };
+        assert_eq!(
+            sources(&["visitors", "social"]).as_deref(),
+            Some("social,visitors")
+        );
+        assert_eq!(
+            sources(&["social, visitors,social"]).as_deref(),
+            Some("social,visitors")
+        );
+        assert_eq!(
+            sources(&["visitors,exhibitor", "social"]).as_deref(),
+            Some("exhibitor,social,visitors")
+        );
+        assert_eq!(sources(&[]), None);
+        assert_eq!(sources(&["", " , "]), None);
     }
 }

@@ -155,6 +155,10 @@ pub struct Error {
     pub field: Option<String>,
     /// The provider's optional `details` (newer Lensmor versions): its JSON text, as sent.
     pub details: Option<String>,
+    /// The most contacts this account may select in one task, from Lensmor's 422
+    /// `LEAD_SELECTION_LIMIT_EXCEEDED` (its `details.limit`): nothing was created or charged,
+    /// and parts of at most this many would be accepted.
+    pub limit: Option<u64>,
 }
 
 impl Error {
@@ -169,6 +173,7 @@ impl Error {
             retry_after_ms: None,
             field: None,
             details: None,
+            limit: None,
         }
     }
 

@@ -311,7 +311,7 @@ pub fn started(
 /// A checked unlock input, with the key that names the selection whatever its order.
 pub fn selection(kind: crate::kind::TaskKind, s: &Selection) -> String {
     text(|obj| {
-        obj.str("eventId", &s.event_id)
+        obj.opt_str("eventId", s.event_id.as_deref())
             .strs("personnelIds", &s.personnel_ids)
             .strs("duplicates", &s.duplicates)
             .str("key", &crate::config::unlock_key(kind, s));
@@ -509,7 +509,8 @@ pub fn error_fields(error: &Error) -> String {
             .opt_str("errorKey", error.error_key.as_deref())
             .opt_str("traceId", error.trace_id.as_deref())
             .opt_uint("retryAfterMs", error.retry_after_ms)
-            .opt_str("field", error.field.as_deref());
+            .opt_str("field", error.field.as_deref())
+            .opt_uint("limit", error.limit);
         if let Some(details) = &error.details {
             obj.raw("details", details);
         }

@@ -124,6 +124,7 @@ impl Poller {
         now: Millis,
     ) -> Result<Poller, Error> {
         endpoint.check_kind(token.kind)?;
+        providers::check_task_id(token.kind, &token.task_id)?;
         let deadline = config.deadline(now);
         Ok(Poller {
             endpoint,

@@ -7,9 +7,11 @@ use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_AL
 
 use crate::error::{quote, Error};
 
-/// The seeds' batch limit for Lensmor unlocks. Later API versions accept more; callers may raise
-/// the limit by option, but the default stays with the documented contract.
-pub const DEFAULT_MAX_BATCH: usize = 100;
+/// The most personnel ids one Lensmor unlock takes: OpenAPI 0.27's `maxItems` (0.25 and the
+/// seeds: 100). An account may have a lower runtime limit, which it answers with a 422
+/// `LEAD_SELECTION_LIMIT_EXCEEDED` naming it; `maxBatch` may lower ours, never raise it past this.
+pub const MAX_BATCH: usize = 2000;
+pub const DEFAULT_MAX_BATCH: usize = MAX_BATCH;
 /// Salesfinity's limit on `external_id`.
 pub const MAX_EXTERNAL_ID_CHARS: usize = 256;
 /// Task ids are opaque strings; this bounds what a token or a URL may carry.
@@ -17,7 +19,7 @@ pub const MAX_TASK_ID_BYTES: usize = 256;
 /// A selection may repeat ids, but a list longer than this many times the batch limit is
 /// refused before it is read: de-duplicating it would be work done for nobody.
 pub const MAX_LIST_FACTOR: usize = 10;
-/// Lensmor's `event_id`: 1..100 characters (OpenAPI 0.25, on the unlock bodies and the personnel
+/// Lensmor's `event_id`: 1..100 characters (OpenAPI 0.27, on the unlock bodies and the personnel
 /// list). A longer one would be refused with a 400 after the request was sent.
 pub const MAX_EVENT_ID_CHARS: usize = 100;
 /// Lensmor's `personnel_id` query parameter of the profile route: 1..20 characters.
@@ -26,10 +28,12 @@ pub const MAX_PERSONNEL_ID_CHARS: usize = 20;
 const MAX_ID_BYTES: usize = 256;
 const MAX_URL_BYTES: usize = 2048;
 
-/// Lensmor personnel chosen for an unlock: a non-empty event id and 1..=max distinct ids.
+/// Lensmor personnel chosen for an unlock: 1..=max distinct ids, and the event they belong to
+/// if the caller names one (optional since OpenAPI 0.26: without it Lensmor does not check that
+/// each contact belongs to an event).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Selection {
-    pub event_id: String,
+    pub event_id: Option<String>,
     /// Distinct ids in the order first given.
     pub personnel_ids: Vec<String>,
     /// Ids that were given more than once and sent once (reported, not silently dropped).
@@ -41,11 +45,11 @@ impl Selection {
     /// after trimming is an error rather than skipped, because it usually means a broken mapping
     /// in the caller's code. The batch limit applies to distinct ids, which is what is sent.
     pub fn new(
-        event_id: &str,
+        event_id: Option<&str>,
         personnel_ids: &[String],
         max_batch: usize,
     ) -> Result<Selection, Error> {
-        let event_id = event_id_rule(event_id)?;
+        let event_id = event_id.map(event_id_rule).transpose()?;
         if personnel_ids.is_empty() {
             return Err(Error::validation(
                 "personnelIds",
@@ -96,7 +100,8 @@ impl Selection {
             .into_iter()
             .map(|position| keys[position])
             .collect();
-        format!("{}\n{}", self.event_id, ids.join("\n"))
+        let event = self.event_id.as_deref().unwrap_or_default();
+        format!("{event}\n{}", ids.join("\n"))
     }
 }
 
@@ -469,12 +474,12 @@ mod tests {
     #[test]
     fn selection_dedupes_trims_and_reports() {
         let s = Selection::new(
-            " 139574 ",
+            Some(" 139574 "),
             &ids(&["789", " 790", "789", "790 ", "791"]),
             100,
         )
         .unwrap();
-        assert_eq!(s.event_id, "139574");
+        assert_eq!(s.event_id.as_deref(), Some("139574"));
         assert_eq!(s.personnel_ids, ids(&["789", "790", "791"]));
         assert_eq!(s.duplicates, ids(&["789", "790"]));
     }
@@ -483,7 +488,7 @@ mod tests {
     fn selection_limits() {
         let hundred: Vec<String> = (0..100).map(|i| i.to_string()).collect();
         assert_eq!(
-            Selection::new("e", &hundred, 100)
+            Selection::new(Some("e"), &hundred, 100)
                 .unwrap()
                 .personnel_ids
                 .len(),
@@ -492,48 +497,57 @@ mod tests {
 
         let mut too_many = hundred.clone();
         too_many.push("100".into());
-        let err = Selection::new("e", &too_many, 100).unwrap_err();
+        let err = Selection::new(Some("e"), &too_many, 100).unwrap_err();
         assert_eq!(err.field.as_deref(), Some("personnelIds"));
         assert!(err.message.contains("101 contacts"), "{}", err.message);
         // 101 entries that are 100 distinct ids are fine: only distinct ids are sent.
         let mut with_dup = hundred.clone();
         with_dup.push("5".into());
-        assert!(Selection::new("e", &with_dup, 100).is_ok());
+        assert!(Selection::new(Some("e"), &with_dup, 100).is_ok());
         // The limit can be raised for newer API versions.
-        assert!(Selection::new("e", &too_many, 2000).is_ok());
+        assert!(Selection::new(Some("e"), &too_many, 2000).is_ok());
         // A list past ten times the limit is refused before any id is read.
         let flood: Vec<String> = vec![String::new(); 1001];
-        let err = Selection::new("e", &flood, 100).unwrap_err();
+        let err = Selection::new(Some("e"), &flood, 100).unwrap_err();
         assert_eq!(err.field.as_deref(), Some("personnelIds"));
         assert!(err.message.contains("1001 ids"), "{}", err.message);
         let dups: Vec<String> = vec!["7".to_string(); 1000];
-        let one = Selection::new("e", &dups, 100).unwrap();
+        let one = Selection::new(Some("e"), &dups, 100).unwrap();
         assert_eq!((one.personnel_ids.len(), one.duplicates.len()), (1, 1));
 
-        assert_eq!(field_of(Selection::new("e", &[], 100)), "personnelIds");
-        assert_eq!(field_of(Selection::new("", &ids(&["1"]), 100)), "eventId");
-        // OpenAPI 0.25: event_id is 1..100 characters (counted as characters, not bytes).
-        assert!(Selection::new(&"é".repeat(100), &ids(&["1"]), 100).is_ok());
-        let long = Selection::new(&"e".repeat(101), &ids(&["1"]), 100).unwrap_err();
+        assert_eq!(
+            field_of(Selection::new(Some("e"), &[], 100)),
+            "personnelIds"
+        );
+        assert_eq!(
+            field_of(Selection::new(Some(""), &ids(&["1"]), 100)),
+            "eventId"
+        );
+        // OpenAPI 0.27: event_id is optional, and 1..100 characters (counted as characters,
+        // not bytes) when given.
+        let no_event = Selection::new(None, &ids(&["1"]), 100).unwrap();
+        assert_eq!(no_event.event_id, None);
+        assert!(Selection::new(Some(&"é".repeat(100)), &ids(&["1"]), 100).is_ok());
+        let long = Selection::new(Some(&"e".repeat(101)), &ids(&["1"]), 100).unwrap_err();
         assert_eq!(long.field.as_deref(), Some("eventId"));
         assert!(long.message.contains("101 characters"), "{}", long.message);
         assert!(personnel_id_rule(&"9".repeat(20)).is_ok());
         assert_eq!(field_of(personnel_id_rule(&"9".repeat(21))), "personnelId");
         assert_eq!(
-            field_of(Selection::new("e", &ids(&["1", "  "]), 100)),
+            field_of(Selection::new(Some("e"), &ids(&["1", "  "]), 100)),
             "personnelIds[1]"
         );
         assert_eq!(
-            field_of(Selection::new("e", &ids(&["a\nb"]), 100)),
+            field_of(Selection::new(Some("e"), &ids(&["a\nb"]), 100)),
             "personnelIds[0]"
         );
     }
 
     #[test]
     fn fingerprint_ignores_order() {
-        let a = Selection::new("e", &ids(&["1", "2"]), 100).unwrap();
-        let b = Selection::new("e", &ids(&["2", "1", "2"]), 100).unwrap();
-        let c = Selection::new("f", &ids(&["1", "2"]), 100).unwrap();
+        let a = Selection::new(Some("e"), &ids(&["1", "2"]), 100).unwrap();
+        let b = Selection::new(Some("e"), &ids(&["2", "1", "2"]), 100).unwrap();
+        let c = Selection::new(Some("f"), &ids(&["1", "2"]), 100).unwrap();
         assert_eq!(a.fingerprint(), b.fingerprint());
         assert_ne!(a.fingerprint(), c.fingerprint());
     }

@@ -638,11 +638,13 @@ fn a_token_of_another_provider_is_refused_on_resume() {
 
 #[test]
 fn hostile_task_ids_stay_one_path_segment() {
+    let hostile = "../../credits/balance?x=1#";
+    // Salesfinity's ids are opaque: the id stays one segment.
     let poller = Poller::start(
-        endpoint(Provider::Lensmor),
+        endpoint(Provider::Salesfinity),
         config(None),
-        TaskKind::LensmorPhone,
-        "../../credits/balance?x=1#",
+        TaskKind::SalesfinityEmail,
+        hostile,
         T0,
         T0,
     )
@@ -652,7 +654,14 @@ fn hostile_task_ids_stay_one_path_segment() {
         url = req.url.clone();
         Reply::Answer(HttpResponse::new(404, "{}"))
     });
-    assert_eq!(url, "http://127.0.0.1:9/external/contacts/unlock-phone-tasks/..%2F..%2Fcredits%2Fbalance%3Fx%3D1%23");
+    assert_eq!(
+        url,
+        "http://127.0.0.1:9/v1/api/enrichment/email/..%2F..%2Fcredits%2Fbalance%3Fx%3D1%23"
+    );
+    // Lensmor's are decimal (OpenAPI 0.27): refused before anything is sent.
+    let token = ResumeToken::new(TaskKind::LensmorPhone, hostile, T0, 0).unwrap();
+    let err = Poller::resume(endpoint(Provider::Lensmor), config(None), token, T0).unwrap_err();
+    assert_eq!(err.field.as_deref(), Some("taskId"));
 }
 
 fn httpdate(at_ms: u64) -> String {

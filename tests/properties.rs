@@ -112,7 +112,7 @@ proptest! {
         let _ = providers::parse_created(kind, &response, NOW);
         let _ = providers::parse_balance(kind.provider(), &response, NOW);
         let _ = providers::parse_precheck(&response, NOW);
-        let query = unlock_tasks::ContactQuery::new("139574", None, None, Default::default(), None)
+        let query = unlock_tasks::ContactQuery::new("139574", None, None, Default::default(), &[])
             .expect("a valid query");
         let _ = providers::parse_contacts(&query, &response, NOW);
         let _ = providers::parse_contact("789", &response, NOW);
@@ -122,7 +122,7 @@ proptest! {
 
     #[test]
     fn validators_never_panic(a in ".{0,80}", b in ".{0,80}", ids in prop::collection::vec(".{0,12}", 0..120)) {
-        let _ = Selection::new(&a, &ids, 100);
+        let _ = Selection::new(Some(&a), &ids, 100);
         let _ = Enrichment::new(&a, &b, Some(&a), Some(&b));
         let _ = unlock_tasks::validate::base_url(&a);
         let _ = unlock_tasks::validate::task_id(&a);
@@ -142,7 +142,7 @@ proptest! {
                 duplicates.push(id.clone());
             }
         }
-        let s = Selection::new("e", &ids, 100).unwrap();
+        let s = Selection::new(Some("e"), &ids, 100).unwrap();
         prop_assert_eq!(s.personnel_ids, distinct);
         prop_assert_eq!(s.duplicates, duplicates);
     }

@@ -157,7 +157,7 @@ fn lensmor_email_task_example() {
 #[test]
 fn lensmor_create_request_matches_the_example() {
     let endpoint = Endpoint::new(Provider::Lensmor, None, Some("uak_example"), None).unwrap();
-    let selection = Selection::new("139574", &["789".into(), "790".into()], 100).unwrap();
+    let selection = Selection::new(Some("139574"), &["789".into(), "790".into()], 100).unwrap();
     let request = providers::create_unlock(&endpoint, TaskKind::LensmorEmail, &selection).unwrap();
     assert_eq!(
         request.url,
@@ -187,8 +187,12 @@ fn lensmor_personnel_example_is_a_locked_contact() {
     assert_eq!(record["contactUnlockStatus"], "locked");
     assert!(record["email"].is_null());
     // Its id is what goes into an unlock selection.
-    let selection =
-        Selection::new("139574", &[record["id"].as_str().unwrap().to_string()], 100).unwrap();
+    let selection = Selection::new(
+        Some("139574"),
+        &[record["id"].as_str().unwrap().to_string()],
+        100,
+    )
+    .unwrap();
     assert_eq!(selection.personnel_ids, ["789"]);
 }
 

@@ -134,7 +134,8 @@ pub fn token_for(
             None,
         )
     })?;
-    ResumeToken::new(kind, &task_id, io::now(), 0)
+    crate::providers::check_task_id(kind, &task_id)
+        .and_then(|id| ResumeToken::new(kind, &id, io::now(), 0))
         .map(|t| t.encode())
         .map_err(|e| to_js_error(&e, None))
 }

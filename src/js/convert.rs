@@ -205,6 +205,27 @@ pub(crate) fn id_list(object: &JsValue, name: &str) -> Result<Vec<String>, Error
         .collect()
 }
 
+/// A string, or an array of strings, as a list (empty when absent).
+pub(crate) fn opt_text_list(object: &JsValue, name: &str) -> Result<Vec<String>, Error> {
+    let value = get(object, name)?;
+    if absent(&value) {
+        return Ok(Vec::new());
+    }
+    let wrong = || {
+        Error::validation(
+            name,
+            format!("{name} must be a string or an array of strings."),
+        )
+    };
+    if !array(&value, name)? {
+        return text(&value).map(|t| vec![t]).ok_or_else(wrong);
+    }
+    entries(&value, name)?
+        .iter()
+        .map(|entry| text(entry).ok_or_else(wrong))
+        .collect()
+}
+
 pub(crate) fn opt_number(object: &JsValue, name: &str, label: &str) -> Result<Option<f64>, Error> {
     let value = get(object, name)?;
     if absent(&value) {

@@ -12,9 +12,9 @@ use crate::validate::{Enrichment, Selection};
 
 pub(crate) fn read_selection(input: &JsValue, max_batch: usize) -> Result<Selection, Error> {
     let input = convert::options(input, options::UNLOCK_INPUT, "input")?;
-    let event_id = convert::opt_string(&input, "eventId")?.unwrap_or_default();
+    let event_id = convert::opt_string(&input, "eventId")?;
     let ids = convert::id_list(&input, "personnelIds")?;
-    Selection::new(&event_id, &ids, max_batch)
+    Selection::new(event_id.as_deref(), &ids, max_batch)
 }
 
 pub(crate) fn read_contact_query(query: &JsValue) -> Result<ContactQuery, Error> {
@@ -31,7 +31,7 @@ pub(crate) fn read_contact_query(query: &JsValue) -> Result<ContactQuery, Error>
         convert::opt_number(&query, "page", "page")?,
         convert::opt_number(&query, "pageSize", "pageSize")?,
         filters,
-        convert::opt_string(&query, "sourceType")?,
+        &convert::opt_text_list(&query, "sourceType")?,
     )
 }
 

@@ -35,8 +35,8 @@ export interface ClientOptions {
   /** One budget for every request of this client. Default 110 requests per 60000 ms. */
   rateLimit?: { requests?: number | undefined; windowMs?: number | undefined } | undefined;
   /**
-   * Most personnel ids per unlock. Default 100: Lensmor's OpenAPI 0.25 refuses more (400). Raise it
-   * only against an API version that documents a larger batch.
+   * Most personnel ids per unlock, 1..2000. Default 2000, Lensmor's limit (OpenAPI 0.27; 0.25
+   * took 100). Lower it for an account or deployment with a smaller limit.
    */
   maxBatch?: number | undefined;
   /**
@@ -96,7 +96,8 @@ export interface WaitInfo {
 }
 
 export interface UnlockInput {
-  eventId: string;
+  /** The event the contacts belong to, 1..100 characters. Optional: without it Lensmor does not check that each contact belongs to an event. */
+  eventId?: string | undefined;
   /** 1..maxBatch ids; duplicates are removed and reported in `duplicates`. */
   personnelIds: Array<string | number>;
 }
@@ -237,7 +238,8 @@ export interface WaitOptions {
 
 /** `checkUnlockInput`: the selection as it would be sent, and a key naming it in any order. */
 export interface CheckedUnlock {
-  eventId: string;
+  /** Absent when the input named no event. */
+  eventId?: string;
   personnelIds: string[];
   duplicates: string[];
   key: string;
@@ -296,6 +298,9 @@ export interface Precheck {
 }
 
 /** `listContacts`: one page of an event's contacts (Lensmor `GET /external/personnel/list`). */
+/** Where Lensmor found a contact: as an exhibitor's staff, from social signals, or as a registered visitor. */
+export type SourceType = "exhibitor" | "social" | "visitors";
+
 export interface ContactQuery {
   /** 1..100 characters. */
   eventId: string;
@@ -310,7 +315,8 @@ export interface ContactQuery {
   level?: string | undefined;
   /** At most 200 characters. */
   searchQuery?: string | undefined;
-  sourceType?: "exhibitor" | "social" | "visitors" | undefined;
+  /** One or more attendee sources: a list, or text with the labels comma-separated. */
+  sourceType?: SourceType | SourceType[] | string | undefined;
 }
 
 export interface Contact {
@@ -361,6 +367,12 @@ export interface UnlockErrorFields {
   /** For `validation`: the input at fault, e.g. "personnelIds[3]". */
   field?: string;
   details?: unknown;
+  /**
+   * The most contacts this account may select in one task: Lensmor's 422
+   * `LEAD_SELECTION_LIMIT_EXCEEDED` (code `validation`, field `personnelIds`). Nothing was
+   * created or charged; parts of at most this many are accepted.
+   */
+  limit?: number;
   /** For `timeout` and `aborted` of a wait: resume from here. */
   token?: string;
 }

@@ -61,8 +61,9 @@ fn route(kind: TaskKind) -> Option<Route> {
     }
 }
 
+/// An unlock's body, and its precheck's `params`: `event_id` only when the caller named one.
 fn selection_body(obj: &mut Obj, selection: &Selection) {
-    obj.str("event_id", &selection.event_id)
+    obj.opt_str("event_id", selection.event_id.as_deref())
         .strs("personnel_ids", &selection.personnel_ids);
 }
 
@@ -74,6 +75,22 @@ pub(super) fn create(
     let route = route(kind)?;
     let body = json_out::object(|obj| selection_body(obj, selection));
     Some(endpoint.request(Method::Post, route.create, Some(body)))
+}
+
+/// A Lensmor task id: decimal digits. OpenAPI 0.27 gives `task_id`, `job_id`, the answer's
+/// `taskId` and the task path parameter the pattern `^[0-9]+$` (0.25's example `phone_321` is
+/// gone), so any other id would be refused after the request was sent.
+pub(super) fn task_id_rule(id: &str) -> Result<(), Error> {
+    if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(());
+    }
+    Err(Error::validation(
+        "taskId",
+        format!(
+            "taskId {} is not a Lensmor task id: Lensmor's are decimal digits, like \"321\".",
+            crate::error::quote(id)
+        ),
+    ))
 }
 
 pub(super) fn poll(endpoint: &Endpoint, kind: TaskKind, task_id: &str) -> HttpRequest {
@@ -106,6 +123,15 @@ pub(super) fn parse_created(
         return Err(super::inexact_task_id(&what, field).with_status(response.status));
     }
     let task_id = body.task_id.id().or_else(|| body.job_id.id());
+    if let Some(id) = task_id.as_deref().filter(|id| task_id_rule(id).is_err()) {
+        return Err(Error::protocol(format!(
+            "{what}: Lensmor accepted it, but its task_id {} is not a decimal id as its contract \
+             requires, so it is not polled. Check the contacts' unlock state before trying again: \
+             a second request may be charged.",
+            crate::error::quote(id)
+        ))
+        .with_status(response.status));
+    }
     let provider_status = body.status.text().unwrap_or_default().to_string();
     if task_id.is_none() && provider_status == "accepted" {
         return Err(Error::protocol(format!(
@@ -663,7 +689,7 @@ mod tests {
     }
 
     fn selection() -> Selection {
-        Selection::new("139574", &["789".into(), "790".into()], 100).unwrap()
+        Selection::new(Some("139574"), &["789".into(), "790".into()], 100).unwrap()
     }
 
     #[test]
@@ -675,14 +701,59 @@ mod tests {
             "https://proxy.example/lensmor/external/contacts/unlock-phone"
         );
         assert_eq!(create.header("x-call-source"), Some("agent"));
-        let poll =
-            providers::poll_request(&endpoint(), TaskKind::LensmorPhone, "phone_321").unwrap();
+        let poll = providers::poll_request(&endpoint(), TaskKind::LensmorPhone, "321").unwrap();
         assert_eq!(
             poll.url,
-            "https://proxy.example/lensmor/external/contacts/unlock-phone-tasks/phone_321"
+            "https://proxy.example/lensmor/external/contacts/unlock-phone-tasks/321"
         );
         assert_eq!(poll.body, None);
         assert_eq!(poll.header("content-type"), None);
+    }
+
+    /// OpenAPI 0.27: task ids match `^[0-9]+$`; anything else is refused before it is sent.
+    #[test]
+    fn task_ids_are_decimal_or_refused_before_sending() {
+        for kind in [TaskKind::LensmorEmail, TaskKind::LensmorPhone] {
+            assert!(providers::poll_request(&endpoint(), kind, "0321").is_ok());
+            for bad in ["phone_321", "12a", " 321", "321 ", "", "-1", "3.5", "١٢٣"] {
+                let error = providers::poll_request(&endpoint(), kind, bad).unwrap_err();
+                assert_eq!(error.field.as_deref(), Some("taskId"), "{bad:?}");
+            }
+        }
+        // Salesfinity's `_id` is opaque.
+        assert!(providers::check_task_id(TaskKind::SalesfinityEmail, "65f0a1b2c3").is_ok());
+        // A create answer naming a forbidden id is an error that names it: the task may exist.
+        let answer = HttpResponse::new(
+            201,
+            r#"{"status":"accepted","task_id":"phone_9","job_id":"phone_9"}"#,
+        );
+        let error = parse_created(TaskKind::LensmorPhone, &answer, 0).unwrap_err();
+        assert_eq!(error.code, crate::error::ErrorCode::Protocol);
+        assert!(error.message.contains("\"phone_9\""), "{}", error.message);
+    }
+
+    /// OpenAPI 0.27: `event_id` is optional; without one the body and the precheck's params
+    /// carry only the ids.
+    #[test]
+    fn an_unlock_without_an_event_sends_only_the_ids() {
+        let ids = ["789".to_string(), "790".to_string()];
+        let selection = Selection::new(None, &ids, 2000).unwrap();
+        let create =
+            providers::create_unlock(&endpoint(), TaskKind::LensmorEmail, &selection).unwrap();
+        assert_eq!(
+            create.body.as_deref(),
+            Some(r#"{"personnel_ids":["789","790"]}"#)
+        );
+        let precheck =
+            providers::precheck_request(&endpoint(), TaskKind::LensmorEmail, &selection).unwrap();
+        assert!(
+            precheck
+                .body
+                .as_deref()
+                .is_some_and(|b| b.contains(r#""params":{"personnel_ids":["789","790"]}"#)),
+            "{:?}",
+            precheck.body
+        );
     }
 
     #[test]
@@ -901,7 +972,7 @@ mod tests {
     #[test]
     fn contact_routes_and_answers() {
         let q =
-            ContactQuery::new("evt 1/2", Some(2.0), Some(10.0), Default::default(), None).unwrap();
+            ContactQuery::new("evt 1/2", Some(2.0), Some(10.0), Default::default(), &[]).unwrap();
         let req = providers::contacts_request(&endpoint(), &q).unwrap();
         assert_eq!(
             req.url,

@@ -287,13 +287,24 @@ pub fn poll_request(
     task_id: &str,
 ) -> Result<HttpRequest, Error> {
     endpoint.check_kind(kind)?;
+    check_task_id(kind, task_id)?;
     Ok(match kind {
         TaskKind::LensmorEmail | TaskKind::LensmorPhone => lensmor::poll(endpoint, kind, task_id),
         TaskKind::SalesfinityEmail => salesfinity::poll(endpoint, task_id),
     })
 }
 
-/// Reads a create answer.
+/// A task id as `kind`'s provider issues it, checked before anything is sent for it: bounded
+/// and printable ([`validate::task_id`]), and Lensmor's decimal
+/// ([`lensmor::task_id_rule`]); Salesfinity's `_id` is opaque.
+pub fn check_task_id(kind: TaskKind, task_id: &str) -> Result<String, Error> {
+    let id = validate::task_id(task_id)?;
+    if kind.provider() == Provider::Lensmor {
+        lensmor::task_id_rule(&id)?;
+    }
+    Ok(id)
+}
+
 /// Reads what a create came back with: the answer, or the failure that stood in for one.
 ///
 /// A failed create may still have gone through, and says so: when no answer came (network),

@@ -73,6 +73,18 @@ read_fields!('a, ApiBody<'a> {
     "traceId" => trace_id, "details" => details,
 });
 
+/// Lensmor's `details` of a 422 `LEAD_SELECTION_LIMIT_EXCEEDED` (OpenAPI 0.27
+/// `UnprocessableEntity`): `{ requestedCount, limit, selectionMode }`.
+#[derive(Default)]
+struct SelectionLimit<'a> {
+    limit: Scalar<'a>,
+}
+
+read_fields!('a, SelectionLimit<'a> { "limit" => limit });
+
+/// The error key of a selection above the account's limit.
+const SELECTION_LIMIT: &str = "LEAD_SELECTION_LIMIT_EXCEEDED";
+
 impl ApiBody<'_> {
     /// The HTTP status the body names in its `code`, when that is an error status.
     fn status(&self) -> Option<u16> {
@@ -193,6 +205,13 @@ fn api_error(
         .or_else(|| response.request_id())
         .map(str::to_string);
     let retry_after_ms = response.retry_after_ms(now);
+    let details = body.and_then(|b| b.details.0.clone());
+    let limit = (error_key.as_deref() == Some(SELECTION_LIMIT))
+        .then(|| details.as_deref().and_then(json::object::<SelectionLimit>))
+        .flatten()
+        .and_then(|d| d.limit.number())
+        .filter(|n| *n >= 1.0 && n.fract() == 0.0)
+        .map(|n| n as u64);
     let said = body.and_then(ApiBody::message);
     let mut message = format!("{what} failed with HTTP {status}");
     if let Some(key) = &error_key {
@@ -202,7 +221,13 @@ fn api_error(
         message.push_str(&format!(": {said}"));
     }
     message.push_str(". ");
-    message.push_str(&hint(code, retry_after_ms));
+    match limit {
+        Some(limit) => message.push_str(&format!(
+            "This account takes at most {limit} contacts in one task; nothing was charged. \
+             Start the selection in parts of at most {limit}."
+        )),
+        None => message.push_str(&hint(code, retry_after_ms)),
+    }
     Error {
         code,
         message,
@@ -210,8 +235,9 @@ fn api_error(
         error_key,
         trace_id,
         retry_after_ms,
-        field: None,
-        details: body.and_then(|b| b.details.0.clone()),
+        field: limit.map(|_| "personnelIds".to_string()),
+        details,
+        limit,
     }
 }
 
@@ -313,6 +339,41 @@ mod tests {
         assert_eq!(e.error_key.as_deref(), Some("INVALID_API_KEY"));
         assert_eq!(e.trace_id.as_deref(), Some("tr-9"));
         assert!(e.message.starts_with("Polling Lensmor email task 321 failed with HTTP 401 INVALID_API_KEY: Invalid API key."), "{}", e.message);
+    }
+
+    /// OpenAPI 0.27 `UnprocessableEntity`: the account's limit is read into the error.
+    #[test]
+    fn a_selection_above_the_account_limit_names_the_limit() {
+        let r = HttpResponse::new(
+            422,
+            r#"{"code":422,"message":"Selected leads limit exceeded: requested 2001, limit 2000","errorKey":"LEAD_SELECTION_LIMIT_EXCEEDED","details":{"requestedCount":2001,"limit":2000,"selectionMode":"selected"},"traceId":"t-422"}"#,
+        );
+        let e = object_body(&r, NOW, "Starting the Lensmor email unlock").unwrap_err();
+        assert_eq!(e.code, ErrorCode::Validation);
+        assert_eq!(
+            (e.limit, e.field.as_deref()),
+            (Some(2000), Some("personnelIds"))
+        );
+        assert_eq!(e.trace_id.as_deref(), Some("t-422"));
+        assert!(e
+            .details
+            .as_deref()
+            .is_some_and(|d| d.contains(r#""requestedCount":2001"#)));
+        assert!(
+            e.message
+                .contains("at most 2000 contacts in one task; nothing was charged"),
+            "{}",
+            e.message
+        );
+        // Another 422, or a limit that is no count, carries no limit.
+        for body in [
+            r#"{"code":422,"message":"x","errorKey":"OTHER","details":{"limit":5},"traceId":"t"}"#,
+            r#"{"code":422,"message":"x","errorKey":"LEAD_SELECTION_LIMIT_EXCEEDED","details":{"limit":-1},"traceId":"t"}"#,
+            r#"{"code":422,"message":"x","errorKey":"LEAD_SELECTION_LIMIT_EXCEEDED","details":"limit","traceId":"t"}"#,
+        ] {
+            let e = object_body(&HttpResponse::new(422, body), NOW, "Starting").unwrap_err();
+            assert_eq!(e.limit, None, "{body}");
+        }
     }
 
     #[test]

@@ -1,9 +1,9 @@
-// The published contracts: the sandbox refuses what Lensmor's OpenAPI 0.25 refuses (so it
-// cannot drift back into accepting what the real API would not), and every Lensmor call of the
-// package passes it.
+// The published contracts: the sandbox refuses what Lensmor's OpenAPI 0.27 refuses and takes
+// what it allows (so it cannot drift back into an older contract, or into accepting what the real
+// API would not), and every Lensmor call of the package passes it.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { UnlockClient } from "../../pkg/node.js";
+import { UnlockClient, tokenFor } from "../../pkg/node.js";
 import { EVENT_ID, idPicker, rejection, testSandbox } from "../support/sandbox.mjs";
 
 const KEY = "uak_contract_secret_31";
@@ -25,30 +25,45 @@ async function raw(method, path, { body, headers = {}, key = KEY } = {}) {
   return { status: res.status, body: await res.json() };
 }
 
-const hundredOne = Array.from({ length: 101 }, (_, i) => String(789 + (i % 150)));
+const many = (n) => Array.from({ length: n }, (_, i) => String(789 + i));
 const unlock = (extra) => ({ event_id: EVENT_ID, personnel_ids: ["789"], ...extra });
+const precheck = (extra) => ({ action_type: "unlock_contact_emails", params: unlock(), ...extra });
 
 /** [what, method, path, options]: each is refused with 400 (or 404 for a route) before anything is charged. */
 const REFUSED = [
   ["precheck with the input at the top level (the package's old body)", "POST", "/external/actions/precheck", { body: { action_type: "unlock_contact_emails", event_id: EVENT_ID, personnel_ids: ["789"] } }],
   ["precheck without params", "POST", "/external/actions/precheck", { body: { action_type: "unlock_contact_emails" } }],
-  ["precheck with an action the schema does not list", "POST", "/external/actions/precheck", { body: { action_type: "unlock_everything", params: {} } }],
-  ["precheck with a field the schema forbids", "POST", "/external/actions/precheck", { body: { action_type: "unlock_contact_emails", params: unlock(), callSource: "api" } }],
+  ["precheck with an empty action_type", "POST", "/external/actions/precheck", { body: precheck({ action_type: "" }) }],
+  ["precheck with a 101-character action_type", "POST", "/external/actions/precheck", { body: precheck({ action_type: "a".repeat(101) }) }],
+  ["precheck with a 101-character call_source", "POST", "/external/actions/precheck", { body: precheck({ call_source: "c".repeat(101) }) }],
+  ["precheck with an empty call_source", "POST", "/external/actions/precheck", { body: precheck({ call_source: "" }) }],
+  ["precheck with a 21-character locale", "POST", "/external/actions/precheck", { body: precheck({ locale: "l".repeat(21) }) }],
+  ["precheck with a 201-character trace_id", "POST", "/external/actions/precheck", { body: precheck({ trace_id: "t".repeat(201) }) }],
+  ["precheck with a 201-character conversation_id", "POST", "/external/actions/precheck", { body: precheck({ conversation_id: "t".repeat(201) }) }],
+  ["precheck with a 201-character channel_message_id", "POST", "/external/actions/precheck", { body: precheck({ channel_message_id: "t".repeat(201) }) }],
+  ["precheck with a field the schema forbids", "POST", "/external/actions/precheck", { body: precheck({ callSource: "api" }) }],
   ["precheck of an unlock without personnel_ids in params", "POST", "/external/actions/precheck", { body: { action_type: "unlock_contact_emails", params: { event_id: EVENT_ID } } }],
-  ["unlock without event_id", "POST", "/external/contacts/unlock", { body: { personnel_ids: ["789"] } }],
+  ["unlock without personnel_ids", "POST", "/external/contacts/unlock", { body: { event_id: EVENT_ID } }],
   ["unlock with an empty event_id", "POST", "/external/contacts/unlock", { body: unlock({ event_id: "" }) }],
   ["unlock with a 101-character event_id", "POST", "/external/contacts/unlock", { body: unlock({ event_id: "1".repeat(101) }) }],
   ["unlock with no personnel ids", "POST", "/external/contacts/unlock", { body: unlock({ personnel_ids: [] }) }],
-  ["unlock with 101 personnel ids", "POST", "/external/contacts/unlock", { body: unlock({ personnel_ids: hundredOne }) }],
+  ["unlock with 2,001 personnel ids", "POST", "/external/contacts/unlock", { body: unlock({ personnel_ids: many(2001) }) }],
   ["unlock with numeric personnel ids", "POST", "/external/contacts/unlock", { body: unlock({ personnel_ids: [789] }) }],
   ["unlock with a body that is not JSON", "POST", "/external/contacts/unlock", { body: "{" }],
-  ["phone unlock with 101 personnel ids", "POST", "/external/contacts/unlock-phone", { body: unlock({ personnel_ids: hundredOne }) }],
+  ["phone unlock with 2,001 personnel ids", "POST", "/external/contacts/unlock-phone", { body: unlock({ personnel_ids: many(2001) }) }],
+  ["phone unlock without personnel_ids", "POST", "/external/contacts/unlock-phone", { body: {} }],
+  ["an email task whose id is not decimal", "GET", "/external/contacts/unlock-tasks/phone_321", {}],
+  ["an email task id with a letter", "GET", "/external/contacts/unlock-tasks/12a", {}],
+  ["an email task id with a space", "GET", "/external/contacts/unlock-tasks/%20321", {}],
+  ["a phone task whose id is not decimal", "GET", "/external/contacts/unlock-phone-tasks/phone_321", {}],
   ["an x-call-source the schema does not list", "POST", "/external/contacts/unlock", { body: unlock(), headers: { "x-call-source": "robot" } }],
   ["personnel list without event_id", "GET", "/external/personnel/list?page=1", {}],
   ["personnel list with pageSize 51", "GET", `/external/personnel/list?event_id=${EVENT_ID}&pageSize=51`, {}],
   ["personnel list with page 0", "GET", `/external/personnel/list?event_id=${EVENT_ID}&page=0`, {}],
   ["personnel list with a 201-character search_query", "GET", `/external/personnel/list?event_id=${EVENT_ID}&search_query=${"q".repeat(201)}`, {}],
   ["personnel list with an unknown sourceType", "GET", `/external/personnel/list?event_id=${EVENT_ID}&sourceType=vip`, {}],
+  ["personnel list with a known and an unknown sourceType", "GET", `/external/personnel/list?event_id=${EVENT_ID}&sourceType=social,vip`, {}],
+  ["personnel list with a 201-character sourceType", "GET", `/external/personnel/list?event_id=${EVENT_ID}&sourceType=${"social,".repeat(28)}social`, {}],
   ["personnel list with an undocumented parameter", "GET", `/external/personnel/list?event_id=${EVENT_ID}&page_size=10`, {}],
   ["profile with a 21-character personnel_id", "GET", `/external/personnel/profile?personnel_id=${"9".repeat(21)}`, {}],
   ["profile without personnel_id", "GET", "/external/personnel/profile", {}],
@@ -81,11 +96,35 @@ test("the sandbox serves no route its providers do not document", async () => {
     assert.equal((await raw(method, path)).status, 404, `${method} ${path}`);
   }
   // The right shapes pass, so the refusals above are about the shapes.
-  const precheck = await raw("POST", "/external/actions/precheck", { body: { action_type: "unlock_contact_emails", params: unlock(), call_source: "api" } });
-  assert.equal(precheck.status, 200);
-  assert.equal(precheck.body.ok, true);
+  const checked = await raw("POST", "/external/actions/precheck", { body: precheck({ call_source: "api" }) });
+  assert.equal(checked.status, 200);
+  assert.equal(checked.body.ok, true);
   const other = await raw("POST", "/external/actions/precheck", { body: { action_type: "query_event_personnel", params: { event_id: EVENT_ID } } });
   assert.deepEqual([other.status, other.body.allowed, other.body.reason_code], [200, false, "unsupported_action"]);
+});
+
+/** Shapes 0.25 refused and 0.27 allows: the sandbox must take each (refuse nothing it allows). */
+test("the sandbox takes what 0.27 allows and 0.25 refused", async () => {
+  const from = (await sandbox.requests()).length;
+  const free = (extra) => precheck({ call_source: "a".repeat(100), locale: "en-US-x-twelve", trace_id: "t".repeat(200), conversation_id: "c".repeat(200), channel_message_id: "m".repeat(200), ...extra });
+  const any = await raw("POST", "/external/actions/precheck", { body: free({ action_type: "integration_status" }) });
+  assert.deepEqual([any.status, any.body.allowed, any.body.reason_code], [200, false, "unsupported_action"]);
+  assert.equal((await raw("POST", "/external/actions/precheck", { body: free({ action_type: "x".repeat(100) }) })).status, 200);
+  const noEvent = await raw("POST", "/external/actions/precheck", { body: precheck({ params: { personnel_ids: ["789"] } }) });
+  assert.deepEqual([noEvent.status, noEvent.body.ok], [200, true]);
+  assert.notEqual(noEvent.body.reason_code, "not_found", "no event, no membership check");
+  for (const channel of ["unlock", "unlock-phone"]) {
+    const created = await raw("POST", `/external/contacts/${channel}`, { body: { personnel_ids: ["99991"] } });
+    assert.deepEqual([created.status, created.body.status], [201, "success"], `${channel} without event_id`);
+    const big = await raw("POST", `/external/contacts/${channel}`, { body: unlock({ personnel_ids: many(2000).map((id) => `9${id}`) }) });
+    assert.equal(big.status, 201, `${channel} with 2,000 ids: ${JSON.stringify(big.body).slice(0, 200)}`);
+  }
+  for (const query of ["sourceType=social,visitors", "sourceType=social&sourceType=visitors", `sourceType=${"social,".repeat(27)}social`]) {
+    const page = await raw("GET", `/external/personnel/list?event_id=${EVENT_ID}&${query}`);
+    assert.equal(page.status, 200, `${query}: ${JSON.stringify(page.body).slice(0, 200)}`);
+  }
+  const refused = (await sandbox.requests()).slice(from).filter((r) => r.status >= 400);
+  assert.deepEqual(refused, []);
 });
 
 test("every Lensmor call of the package passes the strict sandbox", async () => {
@@ -136,6 +175,10 @@ test("every Lensmor call of the package passes the strict sandbox", async () => 
   assert.ok(unlocked.length >= 14 && unlocked.every((c) => c.email), "unlocked contacts carry their email");
   const filtered = await client.listContacts({ eventId: EVENT_ID, searchQuery: "jane", sourceType: "exhibitor", department: "Sales", level: "vp", exhibitorId: "1" });
   assert.equal(filtered.page, 1);
+  const sources = await client.listContacts({ eventId: EVENT_ID, sourceType: ["visitors", "social"] });
+  assert.equal(sources.page, 1);
+  const noEvent = await client.precheckEmails({ personnelIds: fresh });
+  assert.equal(noEvent.requestedCount, 3);
 
   const sent = (await sandbox.requests()).slice(from);
   assert.ok(sent.length >= 12, `the calls reached the sandbox (${sent.length})`);
@@ -162,6 +205,11 @@ test("inputs past the documented limits are refused before any request", async (
     [client.listContacts({ eventId: EVENT_ID, page: 0 }), "page"],
     [client.listContacts({ eventId: EVENT_ID, level: "x".repeat(51) }), "level"],
     [client.listContacts({ eventId: EVENT_ID, sourceType: "vip" }), "sourceType"],
+    [client.listContacts({ eventId: EVENT_ID, sourceType: ["social", "vip"] }), "sourceType"],
+    [client.listContacts({ eventId: EVENT_ID, sourceType: [5] }), "sourceType"],
+    [client.unlockEmails({ eventId: EVENT_ID, personnelIds: many(2001) }), "personnelIds"],
+    [client.precheckEmails({ personnelIds: many(2001) }), "personnelIds"],
+    [client.unlockEmails({ eventId: "", personnelIds: ["789"] }), "eventId"],
     [client.getContact("9".repeat(21)), "personnelId"],
     [client.getContact(789), "personnelId"],
   ];
@@ -171,7 +219,49 @@ test("inputs past the documented limits are refused before any request", async (
   }
   const salesfinity = new UnlockClient({ provider: "salesfinity", apiKey: "sf_x", baseUrl: sandbox.url });
   assert.equal((await rejection(salesfinity.listContacts({ eventId: EVENT_ID }))).field, "provider");
+  assert.throws(() => new UnlockClient({ provider: "lensmor", apiKey: KEY, maxBatch: 2001 }), { code: "validation", field: "maxBatch" });
   assert.equal((await sandbox.requests()).length, from, "nothing was sent");
+});
+
+test("task ids the contract forbids are refused before any request", async () => {
+  const from = (await sandbox.requests()).length;
+  for (const kind of ["lensmor.email", "lensmor.phone"]) {
+    for (const id of ["phone_321", "12a", " 321", "321 ", "", "1e3", "٣٢١"]) {
+      assert.throws(() => tokenFor(kind, id), { name: "UnlockError", code: "validation", field: "taskId" }, `${kind} ${JSON.stringify(id)}`);
+    }
+    assert.ok(tokenFor(kind, "321"));
+  }
+  assert.ok(tokenFor("salesfinity.email", "65f0c0ffee"), "Salesfinity's ids are opaque");
+  assert.equal((await sandbox.requests()).length, from, "nothing was sent");
+});
+
+test("2,000 contacts in one task, and an account limit below it: a 422 read into an error with the limit, nothing charged", async () => {
+  const big = await testSandbox({ speed: 40, people: 2100 });
+  try {
+    const client = new UnlockClient({ provider: "lensmor", apiKey: KEY, baseUrl: big.url, polling: { delaysMs: [20, 40], jitter: 0 } });
+    const selection = { personnelIds: many(2000) };
+    const check = await client.precheckEmails(selection);
+    assert.equal(check.requestedCount, 2000);
+    await big.config({ balance: { [KEY]: { lensmor: 1e9 } } });
+    const task = await client.unlockEmails(selection);
+    assert.equal(task.started, true);
+    const result = await client.waitForTask(task.token);
+    assert.equal(result.items.length + task.skipped.length, 2000, "every contact is reported");
+    const creates = (await big.requests()).filter((r) => r.path === "/external/contacts/unlock");
+    assert.equal(creates.length, 1);
+    assert.equal(creates[0].body.personnel_ids.length, 2000);
+    assert.equal("event_id" in creates[0].body, false, "no event named, none sent");
+
+    await big.config({ selectionLimit: 100 });
+    const before = (await client.creditBalance()).balance;
+    const error = await rejection(client.unlockPhones({ eventId: EVENT_ID, personnelIds: many(150) }));
+    assert.deepEqual([error.code, error.status, error.errorKey, error.limit, error.field], ["validation", 422, "LEAD_SELECTION_LIMIT_EXCEEDED", 100, "personnelIds"]);
+    assert.deepEqual(error.details, { requestedCount: 150, limit: 100, selectionMode: "selected" });
+    assert.match(error.traceId, /./);
+    assert.equal((await client.creditBalance()).balance, before, "nothing was charged");
+  } finally {
+    await big.close();
+  }
 });
 
 test("odd task answers: every readable item is reported, the odd ones are named", async () => {
