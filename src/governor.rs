@@ -28,7 +28,7 @@
 
 use std::collections::VecDeque;
 
-use crate::budget::{RateBudget, Ticket};
+use crate::budget::{RateBudget, Ticket, Use};
 use crate::error::Error;
 use crate::http::{HttpResponse, Millis};
 
@@ -194,7 +194,7 @@ impl Governor {
         let order = self.order();
         let place = order.iter().position(|&i| i == index).unwrap_or(0);
         let asking = self.waiting[index].claim.priority;
-        let mut at = self.place_time(now, &order[..place], asking);
+        let (mut at, used) = self.place_time(now, &order[..=place]);
         if at <= now && asking == Priority::Poll && self.person_due_ahead(&order[..place], now) {
             // A person's request ahead of this poll is due and on its way (a timer fires late,
             // a round trip takes time): the poll must not take the place from under it.
@@ -203,7 +203,7 @@ impl Governor {
         if at <= now {
             let admitted = self.waiting.swap_remove(index);
             self.served.push_back((now, admitted.claim.user));
-            return Admission::Go(self.budget.take(now));
+            return Admission::Go(self.budget.take(now, used));
         }
         self.waiting[index].expected = at;
         Admission::WaitUntil(at)
@@ -217,10 +217,10 @@ impl Governor {
     /// The request of `ticket` ended at `now`, with `response` if one arrived: what the
     /// provider says of its window ([`RateBudget::observe`]) holds for everyone in line.
     pub fn settle(&mut self, ticket: u64, now: Millis, response: Option<&HttpResponse>) {
-        self.budget.settle_number(ticket, now);
         if let Some(response) = response {
-            self.budget.observe(now, response);
+            self.budget.observe_answer(ticket, now, response);
         }
+        self.budget.settle_number(ticket, now);
     }
 
     /// [`Governor::settle`] with an answer a server passes as its status and headers: only
@@ -248,17 +248,40 @@ impl Governor {
         self.settle(ticket, now, Some(&answer));
     }
 
-    /// When the request after `ahead` (indices in line) could be sent: only background polls
-    /// are paced and kept out of the reserve; a person's request is never held back for
-    /// smoothness, and there are few of them.
-    fn place_time(&mut self, now: Millis, ahead: &[usize], asking: Priority) -> Millis {
-        let mut polls: Vec<bool> = ahead
-            .iter()
-            .map(|&i| self.waiting[i].claim.priority == Priority::Poll)
-            .collect();
-        polls.push(asking == Priority::Poll);
-        let times = self.budget.slot_times(now, &polls, self.reserve);
-        times[times.len() - 1]
+    /// When the last of `line` (indices in line, in order) could be sent: background polls
+    /// are paced and kept out of the reserve; people who had a turn in this window leave the
+    /// newcomers' places; a newcomer may use the whole window.
+    fn place_time(&mut self, now: Millis, line: &[usize]) -> (Millis, Use) {
+        let uses = self.uses(line);
+        let times = self.budget.slot_times(now, &uses, self.reserve);
+        let last = times.last().copied().unwrap_or(now);
+        (last, uses.last().copied().unwrap_or(Use::Caller))
+    }
+
+    /// How far into the window each of `line` may go ([`Use`]). A newcomer is a named user
+    /// with no admission in the last window when they joined, for their first request in
+    /// line; a caller that names no users (one client, one caller) has no one to make room for.
+    fn uses(&self, line: &[usize]) -> Vec<Use> {
+        let mut users: Vec<&str> = Vec::new();
+        line.iter()
+            .map(|&i| {
+                let entry = &self.waiting[i];
+                let claim = &entry.claim;
+                if claim.priority == Priority::Poll {
+                    return Use::Poll;
+                }
+                if claim.user.is_empty() {
+                    return Use::Caller;
+                }
+                let first = !users.contains(&claim.user.as_str());
+                users.push(&claim.user);
+                if entry.used == 0 && first {
+                    Use::Newcomer
+                } else {
+                    Use::Person
+                }
+            })
+            .collect()
     }
 
     /// Whether a person's request among `ahead` (indices in line before a poll) was told a time
@@ -483,6 +506,45 @@ mod tests {
         let late = first + g.grace_ms() + 1;
         assert!(go(g.admit(late, claim("next", Priority::Poll, "v", late))));
         assert_eq!(g.waiting(), 0);
+    }
+
+    /// One user's bulk of starts fills the window up to the newcomers' places: a new user's
+    /// start goes at once, not when the bulk's oldest request leaves. A caller that names no
+    /// users has no one to keep them for.
+    #[test]
+    fn a_bulk_of_starts_leaves_places_for_newcomers() {
+        let (limit, window) = (100u32, 10_000u64);
+        /// Starts of `user` as fast as they are let through, until one is told to wait a
+        /// second or more: the window is full for them. Returns (sent, when, told).
+        fn fill(g: &mut Governor, user: &str) -> (u32, Millis, Millis) {
+            let (mut now, mut sent) = (0, 0);
+            loop {
+                match g.admit(
+                    now,
+                    claim(&format!("{user}{sent}"), Priority::Start, user, now),
+                ) {
+                    Admission::Go(_) => sent += 1,
+                    Admission::WaitUntil(at) if at < now + 1_000 => now = at,
+                    Admission::WaitUntil(at) => return (sent, now, at),
+                }
+            }
+        }
+        let mut g = Governor::new(RateBudget::new(limit, window));
+        assert_eq!(g.budget().newcomer_places(), 2);
+        let (sent, now, _) = fill(&mut g, "bulk");
+        assert_eq!(sent, 98, "the bulk stops two short of the window");
+        assert!(go(
+            g.admit(now, claim("new", Priority::Start, "newcomer", now))
+        ));
+        assert!(go(
+            g.admit(now, claim("new2", Priority::Start, "second", now))
+        ));
+        assert!(!go(
+            g.admit(now, claim("new3", Priority::Start, "third", now))
+        ));
+        // Without users, one caller may fill the whole window.
+        let mut one = Governor::new(RateBudget::new(limit, window));
+        assert_eq!(fill(&mut one, "").0, 100);
     }
 
     #[test]
