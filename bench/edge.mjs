@@ -5,7 +5,8 @@
 //
 //   EDGE_USERS=20 EDGE_TASKS=50 EDGE_SCALE=10 node --expose-gc bench/run.mjs edge
 //   EDGE_WORKER=/path/to/worker.js  measures another worker (e.g. an older commit's) the same way
-//   EDGE_MODES=worker,strict,in-process  which of the three runs to make (default all)
+//   EDGE_MODES=worker,strict,in-process,in-process-full  which runs to make (default all); the
+//   last is the in-process client given the key's whole window, as the worker is
 //   EDGE_PROBES=40  new users arriving during the load (the p95 is of their starts)
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -167,11 +168,13 @@ async function viaWorker(app, { countRefused, entry }) {
   }
 }
 
-async function inProcess(app) {
+/** One in-process client with the key, on its default budget (110 a minute of Lensmor's 120,
+ *  leaving room for the key's other users), or on `requests` of the window. */
+async function inProcess(app, requests = 110) {
   const sandbox = await startSandbox({ speed: SCALE, rateLimit: LIMIT, rateWindowMs: WINDOW_MS, people: USERS * TASKS + PROBES + 200, ttlSeconds: 3600 });
   sandbox.state.balanceOf(KEY).lensmor = 1e12;
   const { UnlockClient } = await import(join(app, "node_modules/unlock-tasks/node.js"));
-  const client = new UnlockClient({ provider: "lensmor", apiKey: KEY, baseUrl: sandbox.url, polling: { delaysMs: DELAYS, jitter: 0.1 }, rateLimit: { requests: 110, windowMs: WINDOW_MS } });
+  const client = new UnlockClient({ provider: "lensmor", apiKey: KEY, baseUrl: sandbox.url, polling: { delaysMs: DELAYS, jitter: 0.1 }, rateLimit: { requests, windowMs: WINDOW_MS } });
   try {
     // One server, one client for everyone: each call names its user, who takes turns.
     return await run(sandbox, (user) => ({ client, call: { user } }));
@@ -190,9 +193,10 @@ export async function edge() {
       ["edge worker", () => viaWorker(app, { countRefused: false, entry })],
       ["edge worker, strict limiter", () => viaWorker(app, { countRefused: true, entry })],
       ["one in-process client", () => inProcess(app)],
+      [`one in-process client, budget ${LIMIT}`, () => inProcess(app, LIMIT)],
     ];
     const only = process.env.EDGE_MODES?.split(",");
-    for (const [label, measure] of runs.filter((_, i) => !only || only.includes(["worker", "strict", "in-process"][i]))) {
+    for (const [label, measure] of runs.filter((_, i) => !only || only.includes(["worker", "strict", "in-process", "in-process-full"][i]))) {
       const r = await measure();
       rows.push([label, `${r.busiest} / ${LIMIT}`, r.refused, r.creates, r.polls, r.attempts, `${r.allDone.toFixed(2)}×`, `${r.probeP50.toFixed(1)} slots`, `${r.probeP95.toFixed(1)} slots`, r.aheadP50, r.aheadP95, r.pollsAheadMax, r.lost]);
       console.log(`  ${label}: done`);

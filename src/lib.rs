@@ -8,7 +8,8 @@
 //! - [`validate`]: every input checked before any request (nothing is spent on bad input);
 //! - [`providers`]: requests built from validated input, responses read into [`model`];
 //! - [`schedule`]: when to poll; [`poller`]: the sans-IO state machine that drives a task;
-//! - [`token`]: the resume token; [`error`]: the one error type with stable codes.
+//! - [`token`]: the resume token, [`group_token`] a group's (a selection of many tasks);
+//!   [`error`]: the one error type with stable codes.
 //!
 //! A driver (the wasm facade, an edge worker step, a test with a virtual clock) does the I/O.
 
@@ -23,6 +24,7 @@ pub mod config;
 pub mod contacts;
 pub mod error;
 pub mod governor;
+pub mod group_token;
 mod hash;
 pub mod http;
 #[cfg(target_arch = "wasm32")]
@@ -39,6 +41,7 @@ pub mod retry;
 pub mod schedule;
 pub mod token;
 pub mod validate;
+mod varint;
 
 pub use budget::RateBudget;
 pub use contacts::{Contact, ContactPage, ContactQuery, UnlockState};

@@ -23,6 +23,7 @@ use crate::hash;
 use crate::http::Millis;
 use crate::kind::TaskKind;
 use crate::validate::{self, MAX_TASK_ID_BYTES};
+use crate::varint::{write_varint, Reader};
 
 const PREFIX_V1: &str = "ut1.";
 /// Longer strings are refused before decoding; a format-1 token is at most about 400 chars.
@@ -122,7 +123,7 @@ fn decode_v1(bytes: &[u8]) -> Result<ResumeToken, Error> {
     if checksum(body).to_be_bytes() != sum {
         return Err(damaged());
     }
-    let mut reader = Reader { bytes: body };
+    let mut reader = Reader::new(body);
     let kind_code = reader.byte().ok_or_else(damaged)?;
     let kind = TaskKind::from_token_code(kind_code).ok_or_else(|| {
         invalid("The token names a task kind this version does not know; upgrade the package.")
@@ -147,7 +148,7 @@ fn decode_v1(bytes: &[u8]) -> Result<ResumeToken, Error> {
     }
     let id_bytes = reader.take(id_len as usize).ok_or_else(damaged)?;
     let task_id = std::str::from_utf8(id_bytes).map_err(|_| damaged())?;
-    if !reader.bytes.is_empty() {
+    if !reader.is_empty() {
         return Err(damaged());
     }
     Ok(ResumeToken {
@@ -176,49 +177,6 @@ fn checksum(body: &[u8]) -> u32 {
 
 fn invalid(message: &str) -> Error {
     Error::validation("token", message)
-}
-
-fn write_varint(out: &mut Vec<u8>, mut value: u64) {
-    while value >= 0x80 {
-        out.push((value as u8 & 0x7f) | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
-}
-
-struct Reader<'a> {
-    bytes: &'a [u8],
-}
-
-impl<'a> Reader<'a> {
-    fn byte(&mut self) -> Option<u8> {
-        let (first, rest) = self.bytes.split_first()?;
-        self.bytes = rest;
-        Some(*first)
-    }
-
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let (taken, rest) = self.bytes.split_at_checked(n)?;
-        self.bytes = rest;
-        Some(taken)
-    }
-
-    /// A LEB128 varint of at most 10 bytes; `None` if it runs off the end or overflows.
-    fn varint(&mut self) -> Option<u64> {
-        let mut value: u64 = 0;
-        for shift in (0..64).step_by(7) {
-            let byte = self.byte()?;
-            let bits = u64::from(byte & 0x7f);
-            if shift == 63 && bits > 1 {
-                return None;
-            }
-            value |= bits << shift;
-            if byte & 0x80 == 0 {
-                return Some(value);
-            }
-        }
-        None
-    }
 }
 
 #[cfg(test)]
