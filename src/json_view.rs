@@ -13,7 +13,7 @@ use crate::contacts::{Contact, ContactPage};
 use crate::error::Error;
 use crate::http::Millis;
 use crate::json_out::{escaped, list, object as text, string, utf16_len, Obj};
-use crate::model::{Anomaly, Item, ItemState, Snapshot, Summary, TaskResult};
+use crate::model::{Anomaly, Item, ItemState, PartState, Snapshot, Summary, TaskResult};
 use crate::poller::Event;
 use crate::providers::{Balance, Created, Precheck, ProviderFacts};
 use crate::validate::Selection;
@@ -64,6 +64,9 @@ impl<'a> TaskView<'a> {
         items(obj.key("items"), &snapshot.items);
         obj.opt_str("externalId", snapshot.external_id.as_deref());
         list(obj.key("anomalies"), &snapshot.anomalies, anomaly);
+        if !snapshot.parts.is_empty() {
+            list(obj.key("parts"), &snapshot.parts, part);
+        }
         if let Some(summary) = self.summary {
             items(obj.key("delivered"), &summary.delivered);
             items(obj.key("failed"), &summary.failed);
@@ -162,6 +165,24 @@ fn anomaly(out: &mut String, anomaly: &Anomaly) {
     obj.str("problem", problem)
         .opt_uint("index", index.map(|i| i as u64))
         .opt_str("id", id.map(String::as_str));
+    obj.end();
+}
+
+/// One part of a group: `{ taskId, status, error? }`, the error with its code and message.
+fn part(out: &mut String, part: &PartState) {
+    let mut obj = Obj::new(out);
+    obj.str("taskId", &part.task_id)
+        .str("status", part.status.as_str());
+    if let Some(error) = &part.error {
+        let mut inner = Obj::new(obj.key("error"));
+        inner
+            .str("code", error.code.as_str())
+            .str("message", &error.message)
+            .opt_uint("status", error.status.map(u64::from))
+            .opt_str("errorKey", error.error_key.as_deref())
+            .opt_str("traceId", error.trace_id.as_deref());
+        inner.end();
+    }
     obj.end();
 }
 
@@ -557,6 +578,7 @@ mod tests {
             ],
             external_id: None,
             anomalies: Vec::new(),
+            parts: Vec::new(),
         }
     }
 
@@ -672,6 +694,7 @@ mod tests {
                     items: items.clone(),
                     external_id: Some(word.clone()),
                     anomalies: vec![Anomaly::RepeatedId { id: word.clone() }],
+                    parts: Vec::new(),
                 };
                 let view = to_value(&TaskView::snapshot(&snapshot, Some(&word)).text());
                 prop_assert_eq!(view["taskId"].as_str(), Some(id.as_str()));

@@ -127,6 +127,17 @@ pub struct Snapshot {
     /// What was odd about the last answer (an item without an id, an id listed twice). The
     /// rest of the answer was read; these say what could not be taken at face value.
     pub anomalies: Vec<Anomaly>,
+    /// A group's parts, one task each ([`crate::group`]); empty for a single task.
+    pub parts: Vec<PartState>,
+}
+
+/// One part of a group: its task, the status last read, and the error it ended with (a
+/// part that fails is reported here, without sinking the others).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartState {
+    pub task_id: String,
+    pub status: TaskStatus,
+    pub error: Option<crate::error::Error>,
 }
 
 /// Something odd in one answer that did not stop the rest of it from being read.
@@ -349,6 +360,7 @@ mod tests {
             ],
             external_id: None,
             anomalies: Vec::new(),
+            parts: Vec::new(),
         };
         let s = snapshot.summary(150);
         assert_eq!(s.delivered.len(), 1);

@@ -264,6 +264,7 @@ pub(super) fn parse_task(
         items,
         external_id: None,
         anomalies,
+        parts: Vec::new(),
     })
 }
 

@@ -125,6 +125,7 @@ pub(super) fn parse_task(
         items: vec![item],
         external_id: body.external_id.text().map(str::to_string),
         anomalies: Vec::new(),
+        parts: Vec::new(),
     })
 }
 

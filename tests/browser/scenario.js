@@ -27,7 +27,7 @@ export async function scenario({ UnlockClient, UnlockError }, sandboxUrl) {
   out.pollOnce = { hasToken: typeof step.token === "string", done: step.done };
 
   try {
-    await client.unlockEmails({ eventId: "139574", personnelIds: Array.from({ length: 101 }, (_, i) => `p${i}`) });
+    await client.unlockEmails({ eventId: "139574", personnelIds: Array.from({ length: 2001 }, (_, i) => `p${i}`) });
   } catch (e) {
     out.validation = { code: e.code, field: e.field };
   }

@@ -102,10 +102,10 @@ test("input is validated before anything is spent", async () => {
   // Only starts count: the Durable Objects of earlier tests keep polling (GETs) in the background.
   const starts = async () => (await sandboxLog()).filter((r) => r.method === "POST").length;
   const before = await starts();
-  const tooMany = await call("/lensmor/external/contacts/unlock", { method: "POST", body: { event_id: "139574", personnel_ids: Array.from({ length: 101 }, (_, i) => `p${i}`) } });
+  const tooMany = await call("/lensmor/external/contacts/unlock", { method: "POST", body: { event_id: "139574", personnel_ids: Array.from({ length: 2001 }, (_, i) => `p${i}`) } });
   assert.equal(tooMany.status, 400);
   assert.equal(tooMany.body.errorKey, "VALIDATION");
-  assert.match(tooMany.body.message, /at most 100/);
+  assert.match(tooMany.body.message, /at most 2000/);
   const badUrl = await call("/salesfinity/v1/api/enrichment/email", { method: "POST", body: { linkedin_url: "https://evil.example/in/x", type: "work" } });
   assert.equal(badUrl.status, 400);
   const notJson = await fetch(`${worker.url}/lensmor/external/contacts/unlock`, { method: "POST", body: "{", headers: { origin: ORIGIN, ...signedIn(SESSION_SECRET, "proxy-user") } });
