@@ -127,7 +127,7 @@ pub struct Snapshot {
     /// What was odd about the last answer (an item without an id, an id listed twice). The
     /// rest of the answer was read; these say what could not be taken at face value.
     pub anomalies: Vec<Anomaly>,
-    /// A group's parts, one task each ([`crate::group`]); empty for a single task.
+    /// A group's parts, one task each (`group.rs`); empty for a single task.
     pub parts: Vec<PartState>,
 }
 
