@@ -3,7 +3,8 @@
 //
 //   POST   /__sandbox/hold     {"on": true|false}  tasks created while on stay `processing`
 //   POST   /__sandbox/release  {"id"?: "321"}      settle held tasks now (all, or one by id)
-//   POST   /__sandbox/faults   fault | [fault]     queue faults for matching requests
+//   POST   /__sandbox/faults   fault | [fault]     queue faults for matching requests ({skip: n}
+//                                                  lets the first n of them through)
 //   DELETE /__sandbox/faults                       drop queued faults
 //   GET    /__sandbox/requests                     the request log
 //   POST   /__sandbox/config   {rateLimit, rateWindowMs, speed, taskMs, balance, selectionLimit}

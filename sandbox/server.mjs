@@ -131,6 +131,10 @@ function takeFault(state, method, path) {
   const index = state.faults.findIndex((f) => (f.method ?? method) === method && path.startsWith(f.path ?? "/"));
   if (index < 0) return null;
   const fault = state.faults[index];
+  if (fault.skip > 0) {
+    fault.skip--; // this many matching requests pass first
+    return null;
+  }
   fault.count = (fault.count ?? 1) - 1;
   if (fault.count <= 0) state.faults.splice(index, 1);
   return fault;

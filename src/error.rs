@@ -159,6 +159,9 @@ pub struct Error {
     /// `LEAD_SELECTION_LIMIT_EXCEEDED` (its `details.limit`): nothing was created or charged,
     /// and parts of at most this many would be accepted.
     pub limit: Option<u64>,
+    /// A group stopped part-way ([`crate::group_start::partial_start`]): the contacts that did
+    /// not start. The ones that did run on, under the token the error carries.
+    pub not_started: Vec<String>,
 }
 
 impl Error {
@@ -174,6 +177,7 @@ impl Error {
             field: None,
             details: None,
             limit: None,
+            not_started: Vec::new(),
         }
     }
 

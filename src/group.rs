@@ -9,7 +9,7 @@
 
 use crate::error::{Error, ErrorCode};
 use crate::group_token::{GroupToken, PartToken};
-use crate::http::{HttpResponse, Millis};
+use crate::http::{HttpRequest, HttpResponse, Millis};
 use crate::kind::TaskKind;
 use crate::model::{PartState, Snapshot, TaskResult, TaskStatus};
 use crate::poller::{Action, Event, Poller, Step};
@@ -25,6 +25,8 @@ pub struct GroupPoller {
     in_flight: Option<usize>,
     /// A wait that ended for the whole group (`timeout`, `aborted`).
     ended: Option<Error>,
+    /// The parts already polled in the current step ([`GroupPoller::step_request`]).
+    stepped: Vec<bool>,
 }
 
 impl GroupPoller {
@@ -49,6 +51,7 @@ impl GroupPoller {
             .collect::<Result<Vec<Poller>, Error>>()?;
         Ok(GroupPoller {
             kind: token.kind,
+            stepped: vec![false; parts.len()],
             parts,
             in_flight: None,
             ended: None,
@@ -122,6 +125,23 @@ impl GroupPoller {
         }
     }
 
+    /// One step (`pollOnce`, an edge worker's alarm) polls every running part once, though
+    /// never one before its provider's `Retry-After`: the next request of the step, `first`
+    /// starting it. Report each answer as usual; `None` once every part had its turn.
+    pub fn step_request(&mut self, now: Millis, first: bool) -> Option<HttpRequest> {
+        if first {
+            self.stepped.iter_mut().for_each(|s| *s = false);
+        }
+        while let Some(i) = self.stepped.iter().position(|stepped| !stepped) {
+            self.stepped[i] = true;
+            if let Some(request) = self.parts[i].begin_step(now) {
+                self.in_flight = Some(i);
+                return Some(request);
+            }
+        }
+        None
+    }
+
     /// Where a step leaves the group, without asking the clock (see [`Poller::step_outcome`]).
     pub fn step_outcome(&self) -> Step {
         if let Some(error) = &self.ended {
@@ -165,6 +185,22 @@ impl GroupPoller {
             .iter()
             .any(|p| p.snapshot().is_some())
             .then(|| self.merged())
+    }
+
+    /// The `timeout` a wait with this `deadline` ends in, if no part's next poll comes by it
+    /// (see [`Poller::timeout_for`]): named by the part due first.
+    pub fn timeout_for(&self, started_at: Millis, deadline: Millis) -> Option<Error> {
+        let first = self
+            .parts
+            .iter()
+            .filter(|p| p.next_poll_at().is_some())
+            .min_by_key(|p| p.next_poll_at())?;
+        first.timeout_for(started_at, deadline)
+    }
+
+    /// The task ids of the parts, in order.
+    pub fn task_ids(&self) -> impl Iterator<Item = &str> {
+        self.parts.iter().map(Poller::task_id)
     }
 
     /// When the next poll is due, or `None` once every part has ended.

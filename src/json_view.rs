@@ -301,6 +301,7 @@ pub fn started(
     selection: Option<&Selection>,
     reused: bool,
     request_id: Option<&str>,
+    parts: &[String],
 ) -> String {
     text(|obj| {
         obj.bool("started", created.task_id.is_some())
@@ -326,6 +327,9 @@ pub fn started(
             selection.map_or(&[][..], |s| &s.duplicates[..]),
         )
         .opt_str("requestId", request_id);
+        if !parts.is_empty() {
+            obj.strs("parts", parts);
+        }
     })
 }
 
@@ -532,6 +536,9 @@ pub fn error_fields(error: &Error) -> String {
             .opt_uint("retryAfterMs", error.retry_after_ms)
             .opt_str("field", error.field.as_deref())
             .opt_uint("limit", error.limit);
+        if !error.not_started.is_empty() {
+            obj.strs("notStarted", &error.not_started);
+        }
         if let Some(details) = &error.details {
             obj.raw("details", details);
         }

@@ -25,6 +25,7 @@ pub mod contacts;
 pub mod error;
 pub mod governor;
 pub mod group;
+pub mod group_start;
 pub mod group_token;
 mod hash;
 pub mod http;
@@ -41,6 +42,7 @@ pub mod providers;
 pub mod retry;
 pub mod schedule;
 pub mod token;
+pub mod tracking;
 pub mod validate;
 mod varint;
 

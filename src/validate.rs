@@ -12,6 +12,9 @@ use crate::error::{quote, Error};
 /// `LEAD_SELECTION_LIMIT_EXCEEDED` naming it; `maxBatch` may lower ours, never raise it past this.
 pub const MAX_BATCH: usize = 2000;
 pub const DEFAULT_MAX_BATCH: usize = MAX_BATCH;
+/// Most contacts one start may select: more than one task takes start as a group of tasks
+/// ([`crate::group_start`]). A JS list is read up to this many entries.
+pub const MAX_GROUP_IDS: usize = 10_000;
 /// Salesfinity's limit on `external_id`.
 pub const MAX_EXTERNAL_ID_CHARS: usize = 256;
 /// Task ids are opaque strings; this bounds what a token or a URL may carry.
@@ -79,7 +82,7 @@ impl Selection {
             return Err(Error::validation(
                 "personnelIds",
                 format!(
-                    "{} contacts selected; at most {max_batch} can be unlocked in one task. \
+                    "{} contacts selected; at most {max_batch} can be unlocked at once. \
                      Split the selection into batches of {max_batch}.",
                     distinct.len()
                 ),

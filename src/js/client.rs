@@ -5,6 +5,7 @@
 //! per selection while its task runs, and one poll loop per task however many callers wait.
 
 use std::cell::{Cell, RefCell};
+use std::future::Future;
 use std::rc::Rc;
 
 use js_sys::{Object, Promise, Reflect};
@@ -18,20 +19,22 @@ use super::headers::ExtraHeaders;
 use super::hooks::Hooks;
 use super::inputs::{read_contact_query, read_enrichment, read_selection};
 use super::io;
-use super::shared::{Reader, Shared};
+use super::shared::{Reader, Refusal, Shared};
 use super::watch::{Host, Waiter, Watch};
 use crate::budget::RateBudget;
 use crate::config::{self, task_key, ClientConfig, ClientOptions};
 use crate::error::Error;
 use crate::governor::Governor;
+use crate::group_start;
+use crate::group_token::GroupToken;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::json_view;
 use crate::kind::TaskKind;
 use crate::options;
-use crate::poller::Poller;
 use crate::providers;
 use crate::token::ResumeToken;
-use crate::validate::Selection;
+use crate::tracking::Tracking;
+use crate::validate::MAX_GROUP_IDS;
 
 fn reject(error: &Error) -> Promise {
     Promise::reject(&to_js_error(error, None))
@@ -145,7 +148,12 @@ impl UnlockClient {
             Err(error) => return reject(&error),
         };
         let key = config::enrich_key(&enrichment);
-        self.start_once(key, TaskKind::SalesfinityEmail, request, None, call)
+        self.start_once(key, call, move |shared, call| async move {
+            let created = shared
+                .create(TaskKind::SalesfinityEmail, request, None, &call)
+                .await;
+            created.map_err(Refusal::from)
+        })
     }
 
     /// Asks Lensmor, without charging, what unlocking these emails would cost.
@@ -193,6 +201,14 @@ impl UnlockClient {
         #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
         #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: Option<JsValue>,
     ) -> Promise {
+        if let Some(group) = convert::text(&token).filter(|t| GroupToken::is_group(t)) {
+            let shared = self.shared.clone();
+            let call = Call::read(&options);
+            return future_to_promise(async move {
+                let call = call.map_err(|e| to_js_error(&e, None))?;
+                shared.read_group(&group, &call).await
+            });
+        }
         let token = convert::token(&token).and_then(|t| ResumeToken::decode(&t));
         let request = token.as_ref().map_err(Clone::clone).and_then(|t| {
             providers::poll_request(&self.shared.config.endpoint, t.kind, &t.task_id)
@@ -299,18 +315,39 @@ impl UnlockClient {
 }
 
 impl UnlockClient {
+    /// Starts an unlock: one task, or a group of tasks when the selection is larger than one
+    /// task takes ([`Shared::start_group`]).
     fn start_unlock(&self, kind: TaskKind, input: &JsValue, options: &Option<JsValue>) -> Promise {
-        let checked = Call::read(options).and_then(|call| {
-            let selection = read_selection(input, self.shared.config.max_batch)?;
-            let request = providers::create_unlock(&self.shared.config.endpoint, kind, &selection)?;
-            Ok((call, selection, request))
-        });
-        let (call, selection, request) = match checked {
+        let checked =
+            Call::read(options).and_then(|call| Ok((call, read_selection(input, MAX_GROUP_IDS)?)));
+        let (call, selection) = match checked {
             Ok(checked) => checked,
             Err(error) => return reject(&error),
         };
         let key = config::unlock_key(kind, &selection);
-        self.start_once(key, kind, request, Some(selection), call)
+        let size = self.shared.config.max_batch;
+        if selection.personnel_ids.len() > size {
+            return self.start_once(key, call, move |shared, call| async move {
+                shared.start_group(kind, selection, size, &call).await
+            });
+        }
+        let request = match providers::create_unlock(&self.shared.config.endpoint, kind, &selection)
+        {
+            Ok(request) => request,
+            Err(error) => return reject(&error),
+        };
+        self.start_once(key, call, move |shared, call| async move {
+            let error = match shared.create(kind, request, Some(&selection), &call).await {
+                Ok(created) => return Ok(created),
+                Err(error) => error,
+            };
+            // Refused for its size (the account's limit, an older deployment): nothing was
+            // created, so it starts again as a group of smaller parts.
+            match group_start::smaller_parts(&error, selection.personnel_ids.len()) {
+                Some(size) => shared.start_group(kind, selection, size, &call).await,
+                None => Err(Refusal::from(error)),
+            }
+        })
     }
 
     /// A safe read with the call's options: retried on transient failures, its view given the
@@ -335,20 +372,19 @@ impl UnlockClient {
         })
     }
 
-    /// Creates the task unless one for the same selection is being created or is running: then
-    /// the caller gets that one, marked `reused`.
+    /// Starts unless a start of the same selection is under way or its task is running: then
+    /// the caller gets that one, marked `reused`. `start` makes the task (or group); it is
+    /// given the shared state and the call.
     ///
-    /// `signal` aborts the start while it waits for the client's rate budget; once the create
+    /// `signal` aborts the start while it waits for the client's rate budget; once a create
     /// is sent it completes either way, because its outcome must be known (a start joined to a
-    /// running one is not aborted by its signal).
-    fn start_once(
-        &self,
-        key: String,
-        kind: TaskKind,
-        request: HttpRequest,
-        selection: Option<Selection>,
-        call: Call,
-    ) -> Promise {
+    /// running one is not aborted by its signal). A refusal carries the token of what did
+    /// start (a group stopped part-way).
+    fn start_once<F, Fut>(&self, key: String, call: Call, start: F) -> Promise
+    where
+        F: FnOnce(Rc<Shared>, Call) -> Fut,
+        Fut: Future<Output = Result<(JsValue, Option<String>), Refusal>> + 'static,
+    {
         if call.aborted() {
             return Promise::reject(&to_js_error_from(&Error::aborted(), None, call.signal()));
         }
@@ -356,12 +392,11 @@ impl UnlockClient {
             return reused(running.clone());
         }
         let shared = self.shared.clone();
+        let signal = call.signal.clone();
         let running_key = key.clone();
+        let started = start(shared.clone(), call);
         let promise = future_to_promise(async move {
-            match shared
-                .create(kind, request, selection.as_ref(), &call)
-                .await
-            {
+            match started.await {
                 Ok((view, Some(task_key))) => {
                     shared
                         .selection_of
@@ -373,9 +408,10 @@ impl UnlockClient {
                     shared.running.borrow_mut().remove(&running_key); // nothing is running
                     Ok(view)
                 }
-                Err(error) => {
+                Err(refused) => {
                     shared.running.borrow_mut().remove(&running_key);
-                    Err(to_js_error_from(&error, None, call.signal()))
+                    let token = refused.token.as_deref();
+                    Err(to_js_error_from(&refused.error, token, signal.as_ref()))
                 }
             }
         });
@@ -387,7 +423,22 @@ impl UnlockClient {
     }
 
     fn precheck(&self, kind: TaskKind, input: &JsValue, options: &Option<JsValue>) -> Promise {
-        let request = read_selection(input, self.shared.config.max_batch).and_then(|selection| {
+        let selection = read_selection(input, MAX_GROUP_IDS);
+        if let Ok(selection) = selection.as_ref() {
+            if selection.personnel_ids.len() > self.shared.config.max_batch {
+                let (shared, selection) = (self.shared.clone(), selection.clone());
+                let call = Call::read(options);
+                return future_to_promise(async move {
+                    let call = call.map_err(|e| to_js_error(&e, None))?;
+                    let size = shared.config.max_batch;
+                    match shared.precheck_parts(kind, &selection, size, &call).await {
+                        Ok(merged) => Ok(to_js(&json_view::precheck(&merged, None))),
+                        Err(error) => Err(to_js_error_from(&error, None, call.signal())),
+                    }
+                });
+            }
+        }
+        let request = selection.and_then(|selection| {
             providers::precheck_request(&self.shared.config.endpoint, kind, &selection)
         });
         let parse = |r: &HttpResponse, now| {
@@ -402,14 +453,16 @@ impl UnlockClient {
         let on_progress = convert::opt_function(&options, "onProgress")?;
         let on_event = convert::opt_function(&options, "onEvent")?;
         let max_wait = convert::opt_number(&options, "maxWaitMs", "maxWaitMs")?;
-        let token = ResumeToken::decode(token)?;
+        let now = io::now();
+        // The shared loop has no deadline of its own: each waiter has one.
+        let config = &self.shared.config;
+        let tracking = Tracking::resume(&config.endpoint, &config.shared_polling(), token, now)?;
         if signal.as_ref().is_some_and(AbortSignal::aborted) {
             let error = to_js_error_from(&Error::aborted(), None, signal.as_ref());
             return Ok(Promise::reject(&error));
         }
-        let now = io::now();
         let max_wait = self.shared.config.wait_limit(max_wait)?;
-        let key = task_key(token.kind, &token.task_id);
+        let key = tracking.key();
         // A loop whose waiters all left is stopping: never join it, start a new one.
         let existing = self
             .shared
@@ -420,13 +473,7 @@ impl UnlockClient {
             .cloned();
         let (watch, fresh) = match existing {
             Some(watch) => (watch, false),
-            None => {
-                // The shared loop has no deadline of its own: each waiter has one.
-                let config = &self.shared.config;
-                let poller =
-                    Poller::resume(config.endpoint.clone(), config.shared_polling(), token, now)?;
-                (Watch::new(key.clone(), poller, user)?, true)
-            }
+            None => (Watch::new(key.clone(), tracking, user)?, true),
         };
         let mut slot: Option<(js_sys::Function, js_sys::Function)> = None;
         let promise = Promise::new(&mut |resolve, reject| slot = Some((resolve, reject)));

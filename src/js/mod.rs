@@ -8,6 +8,7 @@
 //! - `headers`: the `headers` option;
 //! - `checks`: input checks and tokens for servers, without a client;
 //! - `governor`: `KeyGovernor`, one key's window shared by a server's users;
+//! - `group`: a selection larger than one task, started part by part;
 //! - `watch`: one poll loop per task shared by all its waiters;
 //! - `io`: `fetch`, timers and the clock;
 //! - `registry`: the client's small maps;
@@ -20,6 +21,7 @@ mod client;
 pub use client::UnlockClient;
 mod convert;
 mod governor;
+mod group;
 
 mod headers;
 mod hooks;

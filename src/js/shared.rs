@@ -22,9 +22,9 @@ use crate::governor::{Admission, Claim, Governor, Priority};
 use crate::http::{HttpRequest, HttpResponse, Millis};
 use crate::json_view;
 use crate::kind::TaskKind;
-use crate::poller::{Poller, Step};
+use crate::poller::Step;
 use crate::providers;
-use crate::token::ResumeToken;
+use crate::tracking::Tracking;
 use crate::validate::Selection;
 
 /// Reads a safe read's answer into the JSON text of the view the caller gets (with the
@@ -119,7 +119,7 @@ impl Shared {
     }
 
     /// Sends a request once the client's budget admits it ([`Shared::admit`]).
-    async fn send(
+    pub(crate) async fn send(
         &self,
         priority: Priority,
         request: &HttpRequest,
@@ -185,9 +185,22 @@ impl Shared {
             selection,
             false,
             request_id.as_deref(),
+            &[],
         );
         let task_key = created.task_id.as_ref().map(|id| task_key(kind, id));
         Ok((to_js(&view), task_key))
+    }
+}
+
+/// A start that failed: the error, and the token of what did start (a group stopped part-way).
+pub(crate) struct Refusal {
+    pub error: Error,
+    pub token: Option<String>,
+}
+
+impl From<Error> for Refusal {
+    fn from(error: Error) -> Refusal {
+        Refusal { error, token: None }
     }
 }
 
@@ -235,18 +248,17 @@ impl Host for Shared {
 }
 
 impl Shared {
-    /// One `pollOnce` step: the core says whether to send and where the step ends
-    /// ([`Poller::begin_step`], [`Poller::step_outcome`]); this only does the I/O.
-    pub(crate) async fn poll_once(&self, token: &str, call: &Call) -> Result<JsValue, JsValue> {
-        let fail =
-            |error: Error, token: Option<&str>| to_js_error_from(&error, token, call.signal());
-        let token = ResumeToken::decode(token).map_err(|e| fail(e, None))?;
+    /// One step of a task or a group: the core says what to send and where the step ends
+    /// ([`Tracking::step_request`]); this only does the I/O. A group's step polls each
+    /// running part once. Returns the polling state and the last answer's request id.
+    async fn step(&self, token: &str, call: &Call) -> Result<(Tracking, Option<String>), Error> {
         let now = io::now();
         let polling = self.config.shared_polling();
-        let mut poller = Poller::resume(self.config.endpoint.clone(), polling, token, now)
-            .map_err(|e| fail(e, None))?;
+        let mut poller = Tracking::resume(&self.config.endpoint, &polling, token, now)?;
         let mut request_id = None;
-        if let Some(request) = poller.begin_step(now) {
+        let mut first = true;
+        while let Some(request) = poller.step_request(now, first) {
+            first = false;
             match self.send(Priority::Read, &request, call, true).await {
                 Ok(response) => {
                     request_id = response.request_id().map(str::to_string);
@@ -255,24 +267,51 @@ impl Shared {
                 Err(error) => poller.on_failure(io::now(), error),
             }
         }
-        let encoded = poller.token().encode();
+        if matches!(poller.step_outcome(), Step::Done(_)) {
+            poller
+                .task_keys()
+                .iter()
+                .for_each(|key| self.forget_task(key));
+        }
+        Ok((poller, request_id))
+    }
+
+    /// One `pollOnce` step ([`Shared::step`]): `{ done, result?, snapshot, token, nextPollAt }`.
+    pub(crate) async fn poll_once(&self, token: &str, call: &Call) -> Result<JsValue, JsValue> {
+        let fail =
+            |error: Error, token: Option<&str>| to_js_error_from(&error, token, call.signal());
+        let (poller, request_id) = self.step(token, call).await.map_err(|e| fail(e, None))?;
+        let encoded = poller.token();
         let outcome = poller.step_outcome();
         let (result, next_poll_at) = match &outcome {
-            Step::Done(result) => {
-                self.forget_task(&task_key(result.snapshot.kind, poller.task_id()));
-                (Some(result), None)
-            }
+            Step::Done(result) => (Some(result), None),
             Step::NextAt(at) => (None, Some(*at)),
             Step::Failed(error) => return Err(fail(error.clone(), Some(&encoded))),
         };
+        let snapshot = poller.snapshot();
         let step = json_view::PollStepView {
-            snapshot: poller
-                .snapshot()
+            snapshot: snapshot
+                .as_ref()
                 .map(|s| json_view::TaskView::snapshot(s, request_id.as_deref())),
             result: result.map(|r| json_view::TaskView::result(r, None)),
             next_poll_at,
             token: &encoded,
         };
         Ok(to_js(&step.text()))
+    }
+
+    /// `getTask` of a group: one step, its snapshot across the parts.
+    pub(crate) async fn read_group(&self, token: &str, call: &Call) -> Result<JsValue, JsValue> {
+        let fail = |error: Error| to_js_error_from(&error, None, call.signal());
+        let (poller, request_id) = self.step(token, call).await.map_err(fail)?;
+        if let Step::Failed(error) = poller.step_outcome() {
+            return Err(fail(error));
+        }
+        let snapshot = poller
+            .snapshot()
+            .ok_or_else(|| fail(Error::network("No part of the group answered.")))?;
+        Ok(to_js(
+            &json_view::TaskView::snapshot(&snapshot, request_id.as_deref()).text(),
+        ))
     }
 }

@@ -121,9 +121,16 @@ export type StartedTask = RunningTask | NothingStarted;
 
 export interface RunningTask extends StartBase {
   started: true;
+  /** The task's id; for a group, its first task's. */
   taskId: string;
-  /** Store this to resume polling after a reload or on another machine. Holds no secret. */
+  /**
+   * Store this to resume polling after a reload or on another machine. Holds no secret. A
+   * group's (`ug1.`) resumes every part; `waitForTask`, `getTask`, `pollOnce` and `watch` take
+   * either kind.
+   */
   token: string;
+  /** A selection larger than one task started as a group: its tasks' ids, in order. */
+  parts?: string[];
 }
 
 export interface NothingStarted extends StartBase {
@@ -197,8 +204,21 @@ export interface Snapshot {
   externalId?: string;
   /** What was odd in the last answer (empty when nothing was). */
   anomalies: Anomaly[];
+  /**
+   * A group's tasks (a selection larger than one task), each with its own status; a part that
+   * failed says why here, and the others' items are still reported. Absent for one task, whose
+   * `taskId` is then the group's first.
+   */
+  parts?: PartState[];
   /** The provider's request id of the answer read (for `waitForTask`, the last poll's). */
   requestId?: string;
+}
+
+/** One task of a group. */
+export interface PartState {
+  taskId: string;
+  status: TaskStatus;
+  error?: { code: UnlockErrorCode; message: string; status?: number; errorKey?: string; traceId?: string };
 }
 
 /** A finished task: every item in exactly one outcome list, and its price. */
@@ -373,7 +393,13 @@ export interface UnlockErrorFields {
    * created or charged; parts of at most this many are accepted.
    */
   limit?: number;
-  /** For `timeout` and `aborted` of a wait: resume from here. */
+  /**
+   * A group that stopped part-way (a 402, a 429, a network error at part k): the contacts that
+   * did not start. The parts that did run on under `token`; starting these again starts only
+   * them.
+   */
+  notStarted?: string[];
+  /** For `timeout` and `aborted` of a wait, and a group stopped part-way: resume from here. */
   token?: string;
 }
 

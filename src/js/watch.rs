@@ -20,7 +20,8 @@ use crate::error::{Error, ErrorCode};
 use crate::governor::{Claim, Priority};
 use crate::http::{HttpRequest, HttpResponse, Millis};
 use crate::json_view;
-use crate::poller::{Action, Poller};
+use crate::poller::Action;
+use crate::tracking::Tracking;
 
 /// What a poll loop needs from the client that runs it. A trait, so this module does not
 /// depend on the client (which depends on it).
@@ -70,7 +71,7 @@ impl Waiter {
 /// A task being polled for one or more waiters.
 pub(crate) struct Watch {
     pub key: String,
-    poller: RefCell<Poller>,
+    poller: RefCell<Tracking>,
     waiters: RefCell<Vec<Waiter>>,
     /// Fires when the last waiter leaves, to stop a sleep or a request in flight.
     stop: AbortController,
@@ -87,7 +88,7 @@ pub(crate) struct Watch {
 }
 
 impl Watch {
-    pub fn new(key: String, poller: Poller, user: String) -> Result<Rc<Watch>, Error> {
+    pub fn new(key: String, poller: Tracking, user: String) -> Result<Rc<Watch>, Error> {
         let stop = AbortController::new()
             .map_err(|_| Error::network("AbortController is not available in this runtime."))?;
         Ok(Rc::new(Watch {
@@ -110,7 +111,7 @@ impl Watch {
     }
 
     fn token(&self) -> String {
-        self.poller.borrow().token().encode()
+        self.poller.borrow().token()
     }
 
     /// Adds a waiter: it hears the latest snapshot at once, and is timed out at once if the
@@ -267,6 +268,8 @@ impl Watch {
                 }
                 Action::Done(result) => {
                     shared.forget_task(&self.key);
+                    let parts = self.poller.borrow().task_keys();
+                    parts.iter().for_each(|key| shared.forget_task(key));
                     let id = self.last_request_id.borrow().clone();
                     self.settle(Ok(
                         json_view::TaskView::result(&result, id.as_deref()).text()

@@ -426,6 +426,32 @@ pub struct Precheck {
     pub unlocking_count: u64,
 }
 
+impl Precheck {
+    /// Two parts' prechecks as one: allowed only if both are, the costs and counts added, the
+    /// lists joined, the reason of a refusal kept over `ok`.
+    pub fn merge(mut self, other: Precheck) -> Precheck {
+        if self.allowed && !other.allowed || self.reason_code.is_empty() {
+            self.reason_code = other.reason_code;
+        }
+        if self.biz_code.is_empty() {
+            self.biz_code = other.biz_code;
+        }
+        self.allowed &= other.allowed;
+        self.should_charge |= other.should_charge;
+        self.credits += other.credits;
+        self.chargeable_ids.extend(other.chargeable_ids);
+        self.already_unlocked_ids.extend(other.already_unlocked_ids);
+        self.unlocking_ids.extend(other.unlocking_ids);
+        self.missing_ids.extend(other.missing_ids);
+        self.invalid_ids.extend(other.invalid_ids);
+        self.requested_count += other.requested_count;
+        self.chargeable_count += other.chargeable_count;
+        self.already_unlocked_count += other.already_unlocked_count;
+        self.unlocking_count += other.unlocking_count;
+        self
+    }
+}
+
 /// `POST /external/actions/precheck` with OpenAPI 0.25's `ActionPrecheckRequest`: the action's
 /// input goes inside `params`, and no other top-level field than `action_type`, `params`,
 /// `call_source` (and a few we do not use) is allowed. What `params` holds for the unlock

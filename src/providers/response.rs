@@ -238,6 +238,7 @@ fn api_error(
         field: limit.map(|_| "personnelIds".to_string()),
         details,
         limit,
+        not_started: Vec::new(),
     }
 }
 

@@ -1,0 +1,129 @@
+//! How a selection larger than one task starts as a group: the rules, with no I/O (the
+//! facade sends; these decide).
+//!
+//! - The selection is cut into parts of the batch limit, in the order given (ids were
+//!   de-duplicated across the whole selection first, so no contact is in two parts).
+//! - Before the first create, what the whole group would cost is checked against the balance:
+//!   a group that cannot be paid for starts nothing.
+//! - A part the provider refuses for its size is cut again: to the `limit` of a 422
+//!   `LEAD_SELECTION_LIMIT_EXCEEDED` (nothing was charged), or to 100 when a deployment still
+//!   on the older contract answers 400 to a larger part. Nothing is created twice: only the
+//!   refused part and the ones after it are cut.
+//! - Any other refusal stops the group where it is: the parts that started run on, and the
+//!   error says which contacts did not start, and why ([`partial_start`]).
+
+use crate::error::{Error, ErrorCode};
+use crate::group_token::{GroupToken, PartToken, MAX_PARTS};
+use crate::kind::TaskKind;
+use crate::providers::{Created, Skipped};
+use crate::validate::Selection;
+
+/// The batch limit of deployments still on the older contract (OpenAPI 0.25 and the seeds).
+pub const LEGACY_BATCH: usize = 100;
+
+/// `selection` in parts of at most `size` ids, in order. Duplicates are the group's, reported
+/// once (on the first part).
+pub fn parts(selection: &Selection, size: usize) -> Vec<Selection> {
+    let size = size.max(1);
+    selection
+        .personnel_ids
+        .chunks(size)
+        .enumerate()
+        .map(|(i, ids)| Selection {
+            event_id: selection.event_id.clone(),
+            personnel_ids: ids.to_vec(),
+            duplicates: if i == 0 {
+                selection.duplicates.clone()
+            } else {
+                Vec::new()
+            },
+        })
+        .collect()
+}
+
+/// Whether a group of this many ids in parts of `size` fits in one group token.
+pub fn fits(ids: usize, size: usize) -> Result<(), Error> {
+    let count = ids.div_ceil(size.max(1));
+    if count > MAX_PARTS {
+        return Err(Error::validation(
+            "personnelIds",
+            format!(
+                "{ids} contacts would be {count} tasks of at most {size}; a group holds at \
+                 most {MAX_PARTS}."
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The part size to try again with after the provider refused a part of `part_len` ids with
+/// `error`, or `None` when the refusal is not about size.
+pub fn smaller_parts(error: &Error, part_len: usize) -> Option<usize> {
+    if let Some(limit) = error.limit {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        return (limit < part_len).then_some(limit);
+    }
+    let legacy =
+        error.code == ErrorCode::Validation && error.status == Some(400) && part_len > LEGACY_BATCH;
+    legacy.then_some(LEGACY_BATCH)
+}
+
+/// Whether a group that would cost `credits` can be paid from `balance`; if not, the error
+/// that stops it before anything is created.
+pub fn affordable(credits: u64, balance: f64) -> Result<(), Error> {
+    if (credits as f64) <= balance {
+        return Ok(());
+    }
+    // Whole credits: a float's formatting would cost the .wasm tens of kilobytes.
+    let balance = balance.max(0.0) as u64;
+    Err(Error::new(
+        ErrorCode::PaymentRequired,
+        format!(
+            "These contacts would cost {credits} credits and the balance is {balance}: nothing \
+             was started. Top up, or select fewer."
+        ),
+    ))
+}
+
+/// The parts started so far and what they said.
+#[derive(Debug, Default)]
+pub struct Started {
+    pub parts: Vec<PartToken>,
+    pub skipped: Vec<Skipped>,
+    pub skipped_ids: Vec<String>,
+}
+
+impl Started {
+    /// Adds a part's create answer (with the token of its task, if one was started).
+    pub fn add(&mut self, created: Created, token: Option<crate::token::ResumeToken>) {
+        if let Some(token) = token {
+            self.parts.push(PartToken {
+                token,
+                ended: false,
+            });
+        }
+        self.skipped.extend(created.skipped);
+        self.skipped_ids.extend(created.skipped_ids);
+    }
+
+    /// The group's token, or `None` when no part started a task.
+    pub fn token(&self, kind: TaskKind) -> Option<GroupToken> {
+        GroupToken::new(kind, self.parts.clone()).ok()
+    }
+}
+
+/// The error of a group stopped by `cause` before every part started: it keeps the cause's
+/// code, status and trace id, says how far the group got, and lists the contacts that did not
+/// start. The caller attaches the group's token (the parts that started run on); starting
+/// `not_started` again starts only those.
+pub fn partial_start(cause: Error, started_parts: usize, not_started: Vec<String>) -> Error {
+    let mut error = cause;
+    error.message = format!(
+        "{} task(s) of this selection started and run on; {} contact(s) did not start: {}",
+        started_parts,
+        not_started.len(),
+        error.message
+    );
+    error.not_started = not_started;
+    error
+}

@@ -1,0 +1,175 @@
+//! Starting a selection larger than one task: the group's parts, created one by one under the
+//! core's rules ([`crate::group_start`]); this file only does the I/O.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use wasm_bindgen::prelude::*;
+
+use super::call::Call;
+use super::convert::to_js;
+use super::io;
+use super::shared::{Reader, Refusal, Shared};
+use crate::error::Error;
+use crate::governor::Priority;
+use crate::group_start;
+use crate::group_token::GroupToken;
+use crate::json_view;
+use crate::kind::TaskKind;
+use crate::providers::{self, Created, Precheck};
+use crate::schedule::Schedule;
+use crate::token::ResumeToken;
+use crate::tracking::group_key;
+use crate::validate::Selection;
+
+impl Shared {
+    /// Prechecks `selection` part by part (each part at most one task's size) and merges the
+    /// answers into one ([`Precheck::merge`]).
+    pub(crate) async fn precheck_parts(
+        &self,
+        kind: TaskKind,
+        selection: &Selection,
+        size: usize,
+        call: &Call,
+    ) -> Result<Precheck, Error> {
+        let mut merged: Option<Precheck> = None;
+        for part in group_start::parts(selection, size) {
+            let request = providers::precheck_request(&self.config.endpoint, kind, &part);
+            let slot: Rc<RefCell<Option<Precheck>>> = Rc::default();
+            let keep = slot.clone();
+            let read: Reader = Box::new(move |r, now| {
+                *keep.borrow_mut() = Some(providers::parse_precheck(r, now)?);
+                Ok(String::new())
+            });
+            self.read(request, call, &read).await?;
+            let answer = slot.borrow_mut().take();
+            merged = match (merged, answer) {
+                (Some(m), Some(part)) => Some(m.merge(part)),
+                (m, part) => m.or(part),
+            };
+        }
+        merged.ok_or_else(|| Error::protocol("internal: no part was prechecked"))
+    }
+
+    /// The credit balance, as a number (no text in between: a float's formatting and parsing
+    /// would cost tens of kilobytes of .wasm).
+    async fn balance(&self, call: &Call) -> Result<f64, Error> {
+        let provider = self.config.endpoint.provider;
+        let slot: Rc<RefCell<f64>> = Rc::default();
+        let keep = slot.clone();
+        let read: Reader = Box::new(move |r, now| {
+            *keep.borrow_mut() = providers::parse_balance(provider, r, now)?.balance;
+            Ok(String::new())
+        });
+        let request = providers::balance_request(&self.config.endpoint);
+        self.read(Ok(request), call, &read).await?;
+        let balance = *slot.borrow();
+        Ok(balance)
+    }
+
+    /// Starts a selection larger than one task as a group ([`group_start`]'s rules): every
+    /// part prechecked and the sum checked against the balance before the first create; the
+    /// parts created one by one, cut smaller when the provider refuses their size. A refusal
+    /// of another kind stops the group: the error carries the group's token (the parts that
+    /// started run on) and the contacts that did not start.
+    pub(crate) async fn start_group(
+        &self,
+        kind: TaskKind,
+        selection: Selection,
+        size: usize,
+        call: &Call,
+    ) -> Result<(JsValue, Option<String>), Refusal> {
+        group_start::fits(selection.personnel_ids.len(), size)?;
+        let endpoint = &self.config.endpoint;
+        let credits = self
+            .precheck_parts(kind, &selection, size, call)
+            .await?
+            .credits;
+        let balance = self.balance(call).await?;
+        group_start::affordable(credits as u64, balance)?;
+
+        let created_at = io::now();
+        let mut started = group_start::Started::default();
+        let mut queue: VecDeque<Selection> = group_start::parts(&selection, size).into();
+        let mut request_id = None;
+        while let Some(part) = queue.pop_front() {
+            let request = providers::create_unlock(endpoint, kind, &part)?;
+            let sent = self.send(Priority::Start, &request, call, false).await;
+            request_id = request_id.or_else(|| {
+                sent.as_ref()
+                    .ok()
+                    .and_then(|r| r.request_id().map(str::to_string))
+            });
+            let outcome = providers::read_created(kind, sent, io::now()).and_then(|created| {
+                let token = created
+                    .task_id
+                    .as_deref()
+                    .map(|id| {
+                        let delay = self.config.polling.schedule.delay(0, Schedule::salt(id));
+                        ResumeToken::new(kind, id, created_at, delay)
+                    })
+                    .transpose()?;
+                Ok((created, token))
+            });
+            let error = match outcome {
+                Ok((created, token)) => {
+                    started.add(created, token);
+                    continue;
+                }
+                Err(error) => error,
+            };
+            let rest: Vec<String> = part
+                .personnel_ids
+                .iter()
+                .chain(queue.iter().flat_map(|p| p.personnel_ids.iter()))
+                .cloned()
+                .collect();
+            let smaller = group_start::smaller_parts(&error, part.personnel_ids.len())
+                .filter(|&s| group_start::fits(started.parts.len() * size + rest.len(), s).is_ok());
+            if let Some(smaller) = smaller {
+                let remaining = Selection {
+                    personnel_ids: rest,
+                    duplicates: Vec::new(),
+                    ..part
+                };
+                queue = group_start::parts(&remaining, smaller).into();
+                continue;
+            }
+            let token = started.token(kind).map(|t| t.encode());
+            let error = group_start::partial_start(error, started.parts.len(), rest);
+            return Err(Refusal { error, token });
+        }
+        let group = started.token(kind);
+        let token = group.as_ref().map(GroupToken::encode);
+        let ids: Vec<String> = started
+            .parts
+            .iter()
+            .map(|p| p.token.task_id.clone())
+            .collect();
+        let created = Created {
+            kind,
+            task_id: ids.first().cloned(),
+            provider_status: if ids.is_empty() {
+                "success"
+            } else {
+                "accepted"
+            }
+            .to_string(),
+            skipped_ids: started.skipped_ids,
+            skipped: started.skipped,
+            skipped_detail: None,
+        };
+        let view = json_view::started(
+            &created,
+            token.as_deref(),
+            created_at,
+            Some(&selection),
+            false,
+            request_id.as_deref(),
+            &ids,
+        );
+        let key = ids.first().map(|first| group_key(kind, first));
+        Ok((to_js(&view), key))
+    }
+}

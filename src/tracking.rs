@@ -1,0 +1,147 @@
+//! A task or a group of tasks, driven the same way: what the package's poll loop, `pollOnce`
+//! and `getTask` hold, so that a group's token resumes wherever a task's does.
+
+use crate::config::task_key;
+use crate::error::Error;
+use crate::group::GroupPoller;
+use crate::group_token::GroupToken;
+use crate::http::{HttpRequest, HttpResponse, Millis};
+use crate::kind::TaskKind;
+use crate::model::Snapshot;
+use crate::poller::{Action, Event, Poller, Step};
+use crate::providers::Endpoint;
+use crate::schedule::PollingConfig;
+use crate::token::ResumeToken;
+
+/// The key of a group, named by its first part's task (a task is in one group only).
+pub fn group_key(kind: TaskKind, first_task_id: &str) -> String {
+    format!("{}\ngroup\n{first_task_id}", kind.as_str())
+}
+
+/// One task's poller, or a group's.
+#[derive(Debug, Clone)]
+pub enum Tracking {
+    Task(Poller),
+    Group(GroupPoller),
+}
+
+impl Tracking {
+    /// Picks polling up from a task's token (`ut1.`) or a group's (`ug1.`).
+    pub fn resume(
+        endpoint: &Endpoint,
+        config: &PollingConfig,
+        token: &str,
+        now: Millis,
+    ) -> Result<Tracking, Error> {
+        if GroupToken::is_group(token) {
+            let token = GroupToken::decode(token)?;
+            return GroupPoller::resume(endpoint, config, token, now).map(Tracking::Group);
+        }
+        let token = ResumeToken::decode(token)?;
+        Poller::resume(endpoint.clone(), config.clone(), token, now).map(Tracking::Task)
+    }
+
+    /// The key one poll loop serves all waiters of this task (or group) under.
+    pub fn key(&self) -> String {
+        match self {
+            Tracking::Task(p) => task_key(p.kind(), p.task_id()),
+            Tracking::Group(g) => group_key(g.kind(), g.task_ids().next().unwrap_or_default()),
+        }
+    }
+
+    /// The keys of every task this tracks, to forget their starts once they end.
+    pub fn task_keys(&self) -> Vec<String> {
+        match self {
+            Tracking::Task(p) => vec![task_key(p.kind(), p.task_id())],
+            Tracking::Group(g) => g.task_ids().map(|id| task_key(g.kind(), id)).collect(),
+        }
+    }
+
+    pub fn kind(&self) -> TaskKind {
+        match self {
+            Tracking::Task(p) => p.kind(),
+            Tracking::Group(g) => g.kind(),
+        }
+    }
+
+    pub fn next_action(&mut self, now: Millis) -> Action {
+        match self {
+            Tracking::Task(p) => p.next_action(now),
+            Tracking::Group(g) => g.next_action(now),
+        }
+    }
+
+    pub fn on_response(&mut self, now: Millis, response: &HttpResponse) {
+        match self {
+            Tracking::Task(p) => p.on_response(now, response),
+            Tracking::Group(g) => g.on_response(now, response),
+        }
+    }
+
+    pub fn on_failure(&mut self, now: Millis, error: Error) {
+        match self {
+            Tracking::Task(p) => p.on_failure(now, error),
+            Tracking::Group(g) => g.on_failure(now, error),
+        }
+    }
+
+    pub fn defer(&mut self, at: Millis) {
+        match self {
+            Tracking::Task(p) => p.defer(at),
+            Tracking::Group(g) => g.defer(at),
+        }
+    }
+
+    pub fn expedite(&mut self, now: Millis) {
+        match self {
+            Tracking::Task(p) => p.expedite(now),
+            Tracking::Group(g) => g.expedite(now),
+        }
+    }
+
+    pub fn poll_event(&mut self) -> Option<Event> {
+        match self {
+            Tracking::Task(p) => p.poll_event(),
+            Tracking::Group(g) => g.poll_event(),
+        }
+    }
+
+    pub fn timeout_for(&self, started_at: Millis, deadline: Millis) -> Option<Error> {
+        match self {
+            Tracking::Task(p) => p.timeout_for(started_at, deadline),
+            Tracking::Group(g) => g.timeout_for(started_at, deadline),
+        }
+    }
+
+    /// The next request of one step (`first` starts it): a task polls once, a group polls
+    /// each running part once ([`Poller::begin_step`], [`GroupPoller::step_request`]).
+    pub fn step_request(&mut self, now: Millis, first: bool) -> Option<HttpRequest> {
+        match self {
+            Tracking::Task(p) => first.then(|| p.begin_step(now)).flatten(),
+            Tracking::Group(g) => g.step_request(now, first),
+        }
+    }
+
+    pub fn step_outcome(&self) -> Step {
+        match self {
+            Tracking::Task(p) => p.step_outcome(),
+            Tracking::Group(g) => g.step_outcome(),
+        }
+    }
+
+    /// The latest state, once one poll has answered (a group's: every part's items).
+    pub fn snapshot(&self) -> Option<Snapshot> {
+        match self {
+            Tracking::Task(p) => p.snapshot().cloned(),
+            Tracking::Group(g) => g.snapshot(),
+        }
+    }
+
+    /// The token to resume from, as text.
+    pub fn token(&self) -> String {
+        match self {
+            Tracking::Task(p) => p.token().encode(),
+            Tracking::Group(g) => g.token().encode(),
+        }
+    }
+}

@@ -1,0 +1,122 @@
+// Whole attendee lists: a selection larger than one task starts as a group, one token resumes
+// every part, a refusal for size cuts the parts smaller, and a refusal of another kind stops the
+// group honestly (what started runs on, what did not is listed). Against the strict sandbox.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { UnlockClient } from "../../pkg/node.js";
+import { EVENT_ID, rejection, testSandbox, whileHeld } from "../support/sandbox.mjs";
+import { FIRST_ID, unlockedBefore } from "../../sandbox/fixtures.mjs";
+
+const KEY = "uak_group_secret_4f2";
+const PEOPLE = 6_000;
+let sandbox;
+let next = FIRST_ID;
+
+/** `n` personnel ids no earlier test used (skipping the ones unlocked before). */
+function fresh(n) {
+  const out = [];
+  while (out.length < n) {
+    const id = String(next++);
+    if (!unlockedBefore(id)) out.push(id);
+  }
+  return out;
+}
+
+before(async () => {
+  sandbox = await testSandbox({ speed: 40, people: PEOPLE });
+  await sandbox.config({ balance: { [KEY]: { lensmor: 1e9 } } });
+});
+after(() => sandbox.close());
+
+const client = (extra = {}) => new UnlockClient({ provider: "lensmor", apiKey: KEY, baseUrl: sandbox.url, polling: { delaysMs: [20, 40], jitter: 0 }, ...extra });
+const creates = async () => (await sandbox.requests()).filter((r) => r.path === "/external/contacts/unlock" && r.method === "POST");
+const balance = async () => (await client().creditBalance()).balance;
+
+test("2,500 contacts start as a group of two tasks; one token follows both; every contact is reported", async () => {
+  const ids = fresh(2_500);
+  const before = (await creates()).length;
+  const check = await client().precheckEmails({ eventId: EVENT_ID, personnelIds: ids });
+  assert.equal(check.requestedCount, 2_500, "one precheck view across the parts");
+  const task = await client().unlockEmails({ eventId: EVENT_ID, personnelIds: ids });
+  assert.equal(task.started, true);
+  assert.match(task.token, /^ug1\./);
+  assert.equal(task.parts.length, 2);
+  assert.equal(task.taskId, task.parts[0]);
+  const sent = (await creates()).slice(before);
+  assert.deepEqual(sent.map((r) => r.body.personnel_ids.length), [2_000, 500]);
+  assert.deepEqual(sent.flatMap((r) => r.body.personnel_ids), ids, "each contact in one part, in order");
+  const result = await client().waitForTask(task.token);
+  assert.equal(result.status, "completed");
+  assert.deepEqual(result.parts.map((p) => [p.taskId, p.status]), task.parts.map((id) => [id, "completed"]));
+  assert.equal(result.items.length + task.skipped.length, 2_500, "every contact reported");
+});
+
+test("a 422 with the account's limit cuts the rest into parts of that size; nothing is charged twice", async () => {
+  await sandbox.config({ selectionLimit: 100 });
+  try {
+    const ids = fresh(250);
+    const [before, paid] = [(await creates()).length, await balance()];
+    const task = await client().unlockEmails({ eventId: EVENT_ID, personnelIds: ids });
+    const sent = (await creates()).slice(before);
+    assert.deepEqual(sent.map((r) => [r.status, r.body.personnel_ids.length]), [[422, 250], [201, 100], [201, 100], [201, 50]]);
+    assert.equal(task.parts.length, 3);
+    const result = await client().waitForTask(task.token);
+    const charged = result.items.filter((i) => i.chargeable).length;
+    assert.equal(paid - (await balance()), 250 * 15, "each contact charged once");
+    assert.ok(charged <= 250);
+  } finally {
+    await sandbox.config({ selectionLimit: 2_000 });
+  }
+});
+
+test("a 402 at part 2 of 3: the error holds the token of part 1, which runs on, and lists the contacts not started", async () => {
+  const ids = fresh(300);
+  const before = (await creates()).length;
+  await sandbox.faults({ method: "POST", path: "/external/contacts/unlock", kind: "status", status: 402, errorKey: "INSUFFICIENT_CREDITS", message: "Insufficient credits", skip: 1 });
+  const error = await rejection(client({ maxBatch: 100 }).unlockEmails({ eventId: EVENT_ID, personnelIds: ids }));
+  assert.deepEqual([error.name, error.code, error.status], ["UnlockError", "payment_required", 402]);
+  assert.match(error.message, /^1 task\(s\) of this selection started and run on; 200 contact\(s\) did not start/);
+  assert.deepEqual(error.notStarted, ids.slice(100));
+  assert.match(error.token, /^ug1\./);
+  const sent = (await creates()).slice(before);
+  assert.deepEqual(sent.map((r) => r.status), [201, 402], "part 3 was not tried");
+  const result = await client().waitForTask(error.token);
+  assert.equal(result.parts.length, 1);
+  assert.deepEqual(result.items.map((i) => i.id).sort(), ids.slice(0, 100).sort());
+  // Starting what did not start starts only that.
+  const rest = await client({ maxBatch: 100 }).unlockEmails({ eventId: EVENT_ID, personnelIds: error.notStarted });
+  assert.equal(rest.parts.length, 2);
+  await client().waitForTask(rest.token);
+});
+
+test("a reload in the middle of a group resumes every part with no new create", async () => {
+  await whileHeld(sandbox, async () => {
+    const ids = fresh(300);
+    const task = await client({ maxBatch: 100 }).unlockEmails({ eventId: EVENT_ID, personnelIds: ids });
+    assert.equal(task.parts.length, 3);
+    const step = await client().pollOnce(task.token);
+    assert.deepEqual([step.done, step.snapshot.status, step.snapshot.parts.length], [false, "processing", 3]);
+    const count = (await creates()).length;
+    // The page reloads: a new client, the stored token.
+    const waiting = client().waitForTask(step.token);
+    await sandbox.hold(false);
+    assert.equal((await sandbox.release()).length, 3);
+    const result = await waiting;
+    assert.equal(result.status, "completed");
+    assert.equal(result.items.length, 300);
+    assert.equal((await creates()).length, count, "no new create");
+    const read = await client().getTask(step.token);
+    assert.equal(read.items.length, 300);
+  });
+});
+
+test("a group that cannot be paid for starts nothing", async () => {
+  const broke = new UnlockClient({ provider: "lensmor", apiKey: "uak_group_broke", baseUrl: sandbox.url, maxBatch: 100 });
+  const before = (await creates()).length;
+  const error = await rejection(broke.unlockPhones({ eventId: EVENT_ID, personnelIds: fresh(150) }));
+  assert.equal(error.code, "payment_required");
+  assert.equal(error.token, undefined);
+  assert.equal((await creates()).length, before);
+  const phones = (await sandbox.requests()).filter((r) => r.path === "/external/contacts/unlock-phone");
+  assert.equal(phones.length, 0, "no create was sent");
+});
