@@ -159,7 +159,7 @@ pub struct Error {
     /// `LEAD_SELECTION_LIMIT_EXCEEDED` (its `details.limit`): nothing was created or charged,
     /// and parts of at most this many would be accepted.
     pub limit: Option<u64>,
-    /// A group stopped part-way ([`crate::group_start::partial_start`]): the contacts that did
+    /// A group stopped part-way (`group_start.rs`, `partial_start`): the contacts that did
     /// not start. The ones that did run on, under the token the error carries.
     pub not_started: Vec<String>,
 }

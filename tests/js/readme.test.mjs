@@ -33,3 +33,31 @@ for (const [name, file] of [["README", "README.md"], ["package README", "pkg-tem
     rmSync(app, { recursive: true, force: true });
   }
 });
+
+for (const [name, file] of [["README", "README.md"], ["package README", "pkg-template/README.md"]]) test(`the ${name} groups example works when copied`, async () => {
+  const readme = readFileSync(join(root, file), "utf8");
+  const block = /```js\n(\/\/ groups\.mjs[\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(block, "the README has a groups.mjs block");
+  const sandbox = await startSandbox({ speed: 40 });
+  sandbox.state.balanceOf("uak_groups_demo").lensmor = 1e6;
+  const app = installPackedPackage();
+  try {
+    writeFileSync(join(app, "groups.mjs"), block);
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ["groups.mjs"], {
+      cwd: app,
+      timeout: 120_000,
+      env: { ...process.env, LENSMOR_BASE_URL: sandbox.url, LENSMOR_API_KEY: "uak_groups_demo" },
+    });
+    assert.equal(stderr, "");
+    const [, tasks, contacts] = /^(\d+) tasks for (\d+) contacts$/m.exec(stdout) ?? [];
+    assert.ok(Number(contacts) > 100 && Number(tasks) === Math.ceil(Number(contacts) / 100), stdout);
+    const [, delivered, credits] = /^(\d+) delivered, (\d+) credits$/m.exec(stdout) ?? [];
+    assert.ok(Number(delivered) > 100, stdout);
+    assert.ok(Number(credits) >= Number(delivered) * 15, stdout);
+    const creates = sandbox.state.requests.filter((r) => r.path === "/external/contacts/unlock" && r.method === "POST");
+    assert.equal(creates.length, Number(tasks));
+  } finally {
+    await sandbox.close();
+    rmSync(app, { recursive: true, force: true });
+  }
+});
