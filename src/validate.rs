@@ -13,7 +13,7 @@ use crate::error::{quote, Error};
 pub const MAX_BATCH: usize = 2000;
 pub const DEFAULT_MAX_BATCH: usize = MAX_BATCH;
 /// Most contacts one start may select: more than one task takes start as a group of tasks
-/// ([`crate::group_start`]). A JS list is read up to this many entries.
+/// (see `group_start.rs`). A JS list is read up to this many entries.
 pub const MAX_GROUP_IDS: usize = 10_000;
 /// Salesfinity's limit on `external_id`.
 pub const MAX_EXTERNAL_ID_CHARS: usize = 256;
