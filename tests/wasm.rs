@@ -106,7 +106,7 @@ async fn abort_rejects_with_aborted() {
 #[wasm_bindgen_test]
 async fn each_error_code_reaches_js() {
     let lensmor = client("lensmor", "uak_wasm_4");
-    let too_many: Vec<String> = (0..2001).map(|i| format!("p{i}")).collect();
+    let too_many: Vec<String> = (0..10_001).map(|i| format!("p{i}")).collect();
     let refs: Vec<&str> = too_many.iter().map(String::as_str).collect();
     assert_eq!(
         code_of(lensmor.unlock_emails(unlock(&refs), None)).await,

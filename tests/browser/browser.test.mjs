@@ -61,11 +61,19 @@ function check(out) {
   assert.equal(out.pollOnce.hasToken, true);
   assert.deepEqual(out.validation, { code: "validation", field: "personnelIds" });
   assert.deepEqual(out.unauthorized, { code: "unauthorized", status: 401, traceId: true });
+  assert.deepEqual([out.group.parts, out.group.status, out.group.reported], [2, "completed", 3]);
+  assert.match(out.group.token, /^ug1\./);
 }
 
 test("Chromium: the package as an ES module, no bundler", async () => {
   await fetch(sandbox.url + "/__sandbox/config", { method: "POST", body: JSON.stringify({ balance: { uak_browser: { lensmor: 1000 } } }) });
-  check(await runPage(`${site.url}/tests/browser/no-bundler.html?sandbox=${encodeURIComponent(sandbox.url)}`));
+  const out = await runPage(`${site.url}/tests/browser/no-bundler.html?sandbox=${encodeURIComponent(sandbox.url)}`);
+  check(out);
+  // The group token the page made resumes in Node, every part.
+  const { UnlockClient } = await import("../../pkg/node.js");
+  const node = new UnlockClient({ provider: "lensmor", apiKey: "uak_browser", baseUrl: sandbox.url });
+  const snapshot = await node.getTask(out.group.token);
+  assert.deepEqual(snapshot.parts.map((p) => p.status), ["completed", "completed"]);
 });
 
 test("Chromium: an app bundled by esbuild from the installed package", async () => {

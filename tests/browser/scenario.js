@@ -27,7 +27,7 @@ export async function scenario({ UnlockClient, UnlockError }, sandboxUrl) {
   out.pollOnce = { hasToken: typeof step.token === "string", done: step.done };
 
   try {
-    await client.unlockEmails({ eventId: "139574", personnelIds: Array.from({ length: 2001 }, (_, i) => `p${i}`) });
+    await client.unlockEmails({ eventId: "139574", personnelIds: Array.from({ length: 10_001 }, (_, i) => `p${i}`) });
   } catch (e) {
     out.validation = { code: e.code, field: e.field };
   }
@@ -36,5 +36,12 @@ export async function scenario({ UnlockClient, UnlockError }, sandboxUrl) {
   } catch (e) {
     out.unauthorized = { code: e.code, status: e.status, traceId: typeof e.traceId === "string" };
   }
+
+  // A group (two tasks of at most two contacts), resumed by another client from its token.
+  const grouping = new UnlockClient({ provider: "lensmor", apiKey: "uak_browser", baseUrl: sandboxUrl, maxBatch: 2 });
+  const group = await grouping.unlockEmails({ eventId: "139574", personnelIds: ["805", "806", "807"] });
+  const again = new UnlockClient({ provider: "lensmor", apiKey: "uak_browser", baseUrl: sandboxUrl, polling: { delaysMs: [40, 60] } });
+  const whole = await again.waitForTask(group.token);
+  out.group = { parts: group.parts.length, status: whole.status, reported: whole.items.length + group.skipped.length, token: group.token };
   return out;
 }

@@ -4,6 +4,12 @@ import { UnlockClient } from "unlock-tasks";
 export default {
   async fetch(request, env) {
     const client = new UnlockClient({ provider: "lensmor", apiKey: env.LENSMOR_API_KEY, baseUrl: env.SANDBOX_URL, polling: { delaysMs: [40, 60, 100] } });
+    const resume = new URL(request.url).searchParams.get("token");
+    if (resume) {
+      // A token made elsewhere (a group's, made in Node): waited for here.
+      const result = await client.waitForTask(resume).catch((error) => ({ error: error.code }));
+      return Response.json({ status: result.status ?? result.error, parts: result.parts?.map((p) => p.status), items: result.items?.length });
+    }
     try {
       const task = await client.unlockEmails({ eventId: "139574", personnelIds: ["789", "792", "793"] });
       const step = await client.pollOnce(task.token);
