@@ -157,7 +157,7 @@ async function applyFault(fault, req, res) {
       send(res, fault.status ?? 200, "<html><body>Gateway says hi</body></html>");
       return true;
     case "status":
-      apiError(res, fault.status, fault.errorKey ?? "FAULT", fault.message ?? "Injected fault", fault.headers ?? {});
+      apiError(res, fault.status, fault.errorKey ?? "FAULT", fault.message ?? "Injected fault", fault.headers ?? {}, fault.details);
       return true;
     case "body": // a raw body with a status, e.g. an ApiError inside a 200
       send(res, fault.status ?? 200, fault.body, fault.headers ?? {});

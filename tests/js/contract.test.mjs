@@ -252,13 +252,22 @@ test("2,000 contacts in one task, and an account limit below it: a 422 read into
     assert.equal(creates[0].body.personnel_ids.length, 2000);
     assert.equal("event_id" in creates[0].body, false, "no event named, none sent");
 
-    await big.config({ selectionLimit: 100 });
+    // The 422's limit and details, read into the error (a limit no smaller than the request:
+    // nothing to cut), nothing charged.
     const before = (await client.creditBalance()).balance;
+    const details = { requestedCount: 150, limit: 150, selectionMode: "selected" };
+    await big.faults({ method: "POST", path: "/external/contacts/unlock-phone", kind: "status", status: 422, errorKey: "LEAD_SELECTION_LIMIT_EXCEEDED", message: "Selected leads limit exceeded", details });
     const error = await rejection(client.unlockPhones({ eventId: EVENT_ID, personnelIds: many(150) }));
-    assert.deepEqual([error.code, error.status, error.errorKey, error.limit, error.field], ["validation", 422, "LEAD_SELECTION_LIMIT_EXCEEDED", 100, "personnelIds"]);
-    assert.deepEqual(error.details, { requestedCount: 150, limit: 100, selectionMode: "selected" });
+    assert.deepEqual([error.code, error.status, error.errorKey, error.limit, error.field], ["validation", 422, "LEAD_SELECTION_LIMIT_EXCEEDED", 150, "personnelIds"]);
+    assert.deepEqual(error.details, details);
     assert.match(error.traceId, /./);
     assert.equal((await client.creditBalance()).balance, before, "nothing was charged");
+    // The account's limit below the request: the selection starts as a group of parts that fit.
+    await big.config({ selectionLimit: 100 });
+    const group = await client.unlockPhones({ eventId: EVENT_ID, personnelIds: many(150) });
+    assert.equal(group.parts.length, 2);
+    const phones = (await big.requests()).filter((r) => r.path === "/external/contacts/unlock-phone");
+    assert.deepEqual(phones.slice(-3).map((r) => [r.status, r.body.personnel_ids.length]), [[422, 150], [201, 100], [201, 50]]);
   } finally {
     await big.close();
   }

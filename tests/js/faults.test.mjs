@@ -175,13 +175,22 @@ test("lifecycle: a reload at every stage resumes the one task", async () => {
 });
 
 test("hostile ids stay one path segment; tampered tokens are refused", async () => {
-  const client = lensmor();
+  // Lensmor's task ids are decimal (OpenAPI 0.27): anything else is refused before it is sent.
+  const sent = (await log()).length;
   for (const id of ["../../credits/balance", "a b", "50%", "é/ü", "..."]) {
-    const error = await rejection(client.getTask(tokenFor("lensmor.email", id)));
+    assert.throws(() => tokenFor("lensmor.email", id), (e) => e.code === "validation" && e.field === "taskId", id);
+  }
+  assert.equal((await log()).length, sent);
+  // Salesfinity's are opaque: each stays one path segment.
+  const salesfinity = new UnlockClient({ provider: "salesfinity", apiKey: "sf_faults", baseUrl: sandbox.url });
+  const ENRICHMENT = "/v1/api/enrichment/email/";
+  for (const id of ["../../credits/balance", "a b", "50%", "é/ü", "..."]) {
+    const error = await rejection(salesfinity.getTask(tokenFor("salesfinity.email", id)));
     assert.equal(error.code, "not_found", id);
   }
   const paths = (await log()).slice(-5).map((r) => r.path);
-  assert.ok(paths.every((p) => p.startsWith(POLL) && !p.slice(POLL.length).includes("/")), paths.join(" "));
+  assert.ok(paths.every((p) => p.startsWith(ENRICHMENT) && !p.slice(ENRICHMENT.length).includes("/")), paths.join(" "));
+  const client = lensmor();
   // "." and "..": URL parsers resolve them even percent-encoded, so they are no task ids.
   const before = (await log()).length;
   for (const id of [".", ".."]) {
