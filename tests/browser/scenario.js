@@ -39,7 +39,7 @@ export async function scenario({ UnlockClient, UnlockError }, sandboxUrl) {
 
   // A group (two tasks of at most two contacts), resumed by another client from its token.
   const grouping = new UnlockClient({ provider: "lensmor", apiKey: "uak_browser", baseUrl: sandboxUrl, maxBatch: 2 });
-  const group = await grouping.unlockEmails({ eventId: "139574", personnelIds: ["805", "806", "807"] });
+  const group = await grouping.unlockEmails({ eventId: "139574", personnelIds: ["835", "836", "837"] });
   const again = new UnlockClient({ provider: "lensmor", apiKey: "uak_browser", baseUrl: sandboxUrl, polling: { delaysMs: [40, 60] } });
   const whole = await again.waitForTask(group.token);
   out.group = { parts: group.parts.length, status: whole.status, reported: whole.items.length + group.skipped.length, token: group.token };

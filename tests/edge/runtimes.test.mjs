@@ -36,7 +36,7 @@ test("workerd: a worker bundled with the workerd condition unlocks and waits", a
     // A group token made in Node resumes in workerd, every part.
     const { UnlockClient } = await import("../../pkg/node.js");
     const node = new UnlockClient({ provider: "lensmor", apiKey: "uak_workerd", baseUrl: sandbox.url, maxBatch: 2 });
-    const group = await node.unlockEmails({ eventId: "139574", personnelIds: ["805", "806", "807"] });
+    const group = await node.unlockEmails({ eventId: "139574", personnelIds: ["835", "836", "837"] });
     assert.match(group.token, /^ug1\./);
     const resumed = await (await fetch(`${workerd.url}/?token=${encodeURIComponent(group.token)}`)).json();
     assert.deepEqual(resumed, { status: "completed", parts: ["completed", "completed"], items: 3 - group.skipped.length });
