@@ -33,7 +33,7 @@ export type LensmorClient = Pick<
 > & ClientExtras & { readonly provider: "lensmor" };
 
 /** A client made with `provider: "salesfinity"`: only Salesfinity's methods exist on it. */
-export type SalesfinityClient = Pick<GeneratedClient, Common | "enrichEmail"> & ClientExtras & { readonly provider: "salesfinity" };
+export type SalesfinityClient = Pick<GeneratedClient, Common | "enrichEmail" | "enrichEmails"> & ClientExtras & { readonly provider: "salesfinity" };
 
 /**
  * Starts and follows unlock and enrichment tasks against one provider. The type of the client

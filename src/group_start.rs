@@ -16,7 +16,59 @@ use crate::error::{Error, ErrorCode};
 use crate::group_token::{GroupToken, PartToken, MAX_PARTS};
 use crate::kind::TaskKind;
 use crate::providers::{Created, Skipped};
-use crate::validate::Selection;
+use crate::validate::{Enrichment, Selection};
+
+/// Most profile lookups one `enrichEmails` call takes: Salesfinity takes one profile per
+/// request, and a group holds at most [`MAX_PARTS`] tasks.
+pub const MAX_ENRICHMENTS: usize = MAX_PARTS;
+
+/// Concurrent Salesfinity creates of one `enrichEmails` call, unless the caller says.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+
+/// The lookups of one `enrichEmails` call, checked: 1 to [`MAX_ENRICHMENTS`], each profile and
+/// type once (a repeat is reported, never sent twice). Returns them with the repeats'
+/// canonical URLs.
+pub fn enrichments(given: Vec<Enrichment>) -> Result<(Vec<Enrichment>, Vec<String>), Error> {
+    if given.is_empty() || given.len() > MAX_ENRICHMENTS {
+        return Err(Error::validation(
+            "profiles",
+            format!(
+                "{} profiles given; enrichEmails takes 1 to {MAX_ENRICHMENTS}.",
+                given.len()
+            ),
+        ));
+    }
+    // Repeats found by sorting, as a selection's (`order`): O(n log n), no hash set.
+    let keys: Vec<String> = given.iter().map(Enrichment::fingerprint).collect();
+    let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let order = crate::order::sorted_positions(&refs);
+    let mut repeat = vec![false; given.len()];
+    for pair in order.windows(2) {
+        repeat[pair[1]] = keys[pair[0]] == keys[pair[1]];
+    }
+    let mut kept = Vec::with_capacity(given.len());
+    let mut repeats = Vec::new();
+    for (enrichment, repeated) in given.into_iter().zip(repeat) {
+        if repeated {
+            repeats.push(enrichment.linkedin_url);
+        } else {
+            kept.push(enrichment);
+        }
+    }
+    Ok((kept, repeats))
+}
+
+/// `maxConcurrency`: 1 to 16 creates at once (default [`DEFAULT_CONCURRENCY`]).
+pub fn concurrency(given: Option<f64>) -> Result<usize, Error> {
+    match given {
+        None => Ok(DEFAULT_CONCURRENCY),
+        Some(n) if n.fract() == 0.0 && (1.0..=16.0).contains(&n) => Ok(n as usize),
+        Some(_) => Err(Error::validation(
+            "maxConcurrency",
+            "maxConcurrency must be a whole number from 1 to 16.",
+        )),
+    }
+}
 
 /// The batch limit of deployments still on the older contract (OpenAPI 0.25 and the seeds).
 pub const LEGACY_BATCH: usize = 100;

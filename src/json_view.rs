@@ -298,7 +298,7 @@ pub fn started(
     created: &Created,
     token: Option<&str>,
     created_at: Millis,
-    selection: Option<&Selection>,
+    duplicates: &[String],
     reused: bool,
     request_id: Option<&str>,
     parts: &[String],
@@ -322,10 +322,7 @@ pub fn started(
             "skippedDetail",
             created.skipped_detail.as_deref().unwrap_or("null"),
         )
-        .strs(
-            "duplicates",
-            selection.map_or(&[][..], |s| &s.duplicates[..]),
-        )
+        .strs("duplicates", duplicates)
         .opt_str("requestId", request_id);
         if !parts.is_empty() {
             obj.strs("parts", parts);

@@ -23,6 +23,7 @@ pub const CLIENT: &[&str] = &[
 ];
 /// What every method takes as its last argument.
 pub const CALL: &[&str] = &["signal", "user"];
+pub const ENRICH_MANY: &[&str] = &["signal", "user", "maxConcurrency"];
 pub const POLLING: &[&str] = &["delaysMs", "maxWaitMs", "jitter", "maxFailures"];
 pub const RATE_LIMIT: &[&str] = &["requests", "windowMs"];
 pub const GOVERNOR: &[&str] = &["requests", "windowMs", "saved", "now"];

@@ -725,11 +725,13 @@ export class UnlockTasks {
     if (current.state !== "running") return { confirmed: current.state === "done", status: current.result?.status ?? null };
     const last = (await this.storage.get("lastConfirmAt")) ?? 0;
     if (Date.now() - last < intervalMs) return { confirmed: false, reason: "A read-back ran recently; the task's own polling goes on." };
+    // Taken before the first await that leaves the object: callbacks arriving meanwhile see it
+    // (they used to all pass this check while the first one asked the governor).
+    await this.storage.put("lastConfirmAt", Date.now());
     // Through the key's governor as this task's poll: if the key is busy, the task's own
     // polling reads it back in its turn.
     const { claim, admission } = await this.askToPoll(current, Date.now());
     if (!admission.go) return { confirmed: false, reason: "The provider key is busy; the task's own polling reads it back in its turn." };
-    await this.storage.put("lastConfirmAt", Date.now());
     const step = await client(this.env, current.kind, { claim, ticket: admission.ticket }).pollOnce(tokenFor(current.kind, current.taskId));
     if (step.done) await this.storage.put("state", { ...current, state: "done", result: step.result });
     return { confirmed: step.done, status: step.snapshot?.status ?? null };

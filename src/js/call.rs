@@ -9,7 +9,7 @@ use crate::governor;
 use crate::options;
 
 /// A call's own options: what aborts it, and whose request it is.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(crate) struct Call {
     pub signal: Option<AbortSignal>,
     /// The person the call is made for, when one client serves many (a server with one key):

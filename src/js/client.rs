@@ -17,7 +17,7 @@ use super::call::Call;
 use super::convert::{self, get, to_js, to_js_error, to_js_error_from};
 use super::headers::ExtraHeaders;
 use super::hooks::Hooks;
-use super::inputs::{read_contact_query, read_enrichment, read_selection};
+use super::inputs::{read_contact_query, read_enrichment, read_enrichments, read_selection};
 use super::io;
 use super::shared::{Reader, Refusal, Shared};
 use super::watch::{Host, Waiter, Watch};
@@ -153,6 +153,32 @@ impl UnlockClient {
                 .create(TaskKind::SalesfinityEmail, request, None, &call)
                 .await;
             created.map_err(Refusal::from)
+        })
+    }
+
+    /// Starts a Salesfinity email lookup for each profile (one request each, at most
+    /// `maxConcurrency` at once), as one group with one token.
+    #[wasm_bindgen(js_name = enrichEmails, unchecked_return_type = "Promise<StartedTask>")]
+    pub fn enrich_emails(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "EnrichInput[]")] profiles: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "EnrichManyOptions")] options: Option<JsValue>,
+    ) -> Promise {
+        let checked = read_enrichments(&profiles, &options).and_then(|checked| {
+            self.shared
+                .config
+                .endpoint
+                .check_kind(TaskKind::SalesfinityEmail)?;
+            Ok(checked)
+        });
+        let (call, profiles, repeats, concurrency) = match checked {
+            Ok(checked) => checked,
+            Err(error) => return reject(&error),
+        };
+        let keys: Vec<String> = profiles.iter().map(config::enrich_key).collect();
+        let key = keys.join("\n\n");
+        self.start_once(key, call, move |shared, call| {
+            Shared::start_enrichments(shared, profiles, repeats, concurrency, call)
         })
     }
 

@@ -205,6 +205,17 @@ pub(crate) fn id_list(object: &JsValue, name: &str) -> Result<Vec<String>, Error
         .collect()
 }
 
+/// The entries of a JS array (at most [`MAX_ENTRIES`]); anything else is a `validation` error.
+pub(crate) fn list(value: &JsValue, label: &str) -> Result<Vec<JsValue>, Error> {
+    if !array(value, label)? {
+        return Err(Error::validation(
+            label,
+            format!("{label} must be an array."),
+        ));
+    }
+    entries(value, label)
+}
+
 /// A string, or an array of strings, as a list (empty when absent).
 pub(crate) fn opt_text_list(object: &JsValue, name: &str) -> Result<Vec<String>, Error> {
     let value = get(object, name)?;

@@ -5,7 +5,9 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
+use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use super::call::Call;
 use super::convert::to_js;
@@ -21,7 +23,7 @@ use crate::providers::{self, Created, Precheck};
 use crate::schedule::Schedule;
 use crate::token::ResumeToken;
 use crate::tracking::group_key;
-use crate::validate::Selection;
+use crate::validate::{Enrichment, Selection};
 
 impl Shared {
     /// Prechecks `selection` part by part (each part at most one task's size) and merges the
@@ -102,14 +104,7 @@ impl Shared {
                     .and_then(|r| r.request_id().map(str::to_string))
             });
             let outcome = providers::read_created(kind, sent, io::now()).and_then(|created| {
-                let token = created
-                    .task_id
-                    .as_deref()
-                    .map(|id| {
-                        let delay = self.config.polling.schedule.delay(0, Schedule::salt(id));
-                        ResumeToken::new(kind, id, created_at, delay)
-                    })
-                    .transpose()?;
+                let token = self.first_token(&created, created_at)?;
                 Ok((created, token))
             });
             let error = match outcome {
@@ -164,7 +159,7 @@ impl Shared {
             &created,
             token.as_deref(),
             created_at,
-            Some(&selection),
+            &selection.duplicates,
             false,
             request_id.as_deref(),
             &ids,
@@ -172,4 +167,142 @@ impl Shared {
         let key = ids.first().map(|first| group_key(kind, first));
         Ok((to_js(&view), key))
     }
+
+    /// Starts a Salesfinity lookup for each profile (one request each), at most `concurrency`
+    /// at once through the client's budget, as one group. The balance is checked first (one
+    /// credit per found email at most). A refusal stops new creates; the ones in flight end,
+    /// and the error lists the profiles that did not start.
+    pub(crate) async fn start_enrichments(
+        shared: Rc<Shared>,
+        profiles: Vec<Enrichment>,
+        repeats: Vec<String>,
+        concurrency: usize,
+        call: Call,
+    ) -> Result<(JsValue, Option<String>), Refusal> {
+        let balance = shared.balance(&call).await?;
+        group_start::affordable(profiles.len() as u64, balance)?;
+        let created_at = io::now();
+        let count = profiles.len();
+        let run = Rc::new(RefCell::new(Lookups {
+            queue: profiles.iter().cloned().enumerate().collect(),
+            created: (0..count).map(|_| None).collect(),
+            stop: None,
+            request_id: None,
+        }));
+        let workers = Array::new();
+        for _ in 0..concurrency.min(count) {
+            let (shared, run, call) = (shared.clone(), run.clone(), call.clone());
+            workers.push(&future_to_promise(async move {
+                shared.look_up(&run, &call, created_at).await;
+                Ok(JsValue::UNDEFINED)
+            }));
+        }
+        // Workers never reject: each outcome is kept in `run`.
+        let _ = JsFuture::from(Promise::all(&workers)).await;
+        let run = run.borrow();
+        let mut started = group_start::Started::default();
+        let mut not_started = Vec::new();
+        for (profile, created) in profiles.iter().zip(&run.created) {
+            match created {
+                Some((created, token)) => started.add(created.clone(), token.clone()),
+                None => not_started.push(profile.linkedin_url.clone()),
+            }
+        }
+        let token = started.token(KIND).map(|t| t.encode());
+        if let Some(error) = run.stop.clone() {
+            let error = group_start::partial_start(error, started.parts.len(), not_started);
+            return Err(Refusal { error, token });
+        }
+        let ids: Vec<String> = started
+            .parts
+            .iter()
+            .map(|p| p.token.task_id.clone())
+            .collect();
+        let created = Created {
+            kind: KIND,
+            task_id: ids.first().cloned(),
+            provider_status: "accepted".to_string(),
+            skipped_ids: started.skipped_ids,
+            skipped: started.skipped,
+            skipped_detail: None,
+        };
+        let view = json_view::started(
+            &created,
+            token.as_deref(),
+            created_at,
+            &repeats,
+            false,
+            run.request_id.as_deref(),
+            &ids,
+        );
+        let key = ids.first().map(|first| group_key(KIND, first));
+        Ok((to_js(&view), key))
+    }
+
+    /// One worker of [`Shared::start_enrichments`]: creates the next profile's lookup until
+    /// none is left or one was refused.
+    async fn look_up(&self, run: &RefCell<Lookups>, call: &Call, created_at: u64) {
+        loop {
+            let next = {
+                let mut run = run.borrow_mut();
+                if run.stop.is_some() {
+                    None
+                } else {
+                    run.queue.pop_front()
+                }
+            };
+            let Some((index, profile)) = next else { break };
+            let outcome = match providers::create_enrichment(&self.config.endpoint, &profile) {
+                Ok(request) => {
+                    let sent = self.send(Priority::Start, &request, call, false).await;
+                    let id = sent
+                        .as_ref()
+                        .ok()
+                        .and_then(|r| r.request_id().map(str::to_string));
+                    providers::read_created(KIND, sent, io::now()).and_then(|created| {
+                        let token = self.first_token(&created, created_at)?;
+                        Ok((created, token, id))
+                    })
+                }
+                Err(error) => Err(error),
+            };
+            let mut run = run.borrow_mut();
+            match outcome {
+                Ok((created, token, id)) => {
+                    run.request_id = run.request_id.take().or(id);
+                    run.created[index] = Some((created, token));
+                }
+                Err(error) => {
+                    run.stop.get_or_insert(error);
+                }
+            }
+        }
+    }
+
+    /// The token of a task a create just started, first due after the schedule's first wait.
+    fn first_token(
+        &self,
+        created: &Created,
+        created_at: u64,
+    ) -> Result<Option<ResumeToken>, Error> {
+        created
+            .task_id
+            .as_deref()
+            .map(|id| {
+                let delay = self.config.polling.schedule.delay(0, Schedule::salt(id));
+                ResumeToken::new(created.kind, id, created_at, delay)
+            })
+            .transpose()
+    }
+}
+
+const KIND: TaskKind = TaskKind::SalesfinityEmail;
+
+/// Where the lookups of one `enrichEmails` call stand: the profiles not yet sent, each one's
+/// create answer (by position), and the refusal that stopped new creates.
+struct Lookups {
+    queue: VecDeque<(usize, Enrichment)>,
+    created: Vec<Option<(Created, Option<ResumeToken>)>>,
+    stop: Option<Error>,
+    request_id: Option<String>,
 }

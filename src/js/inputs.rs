@@ -4,9 +4,11 @@
 
 use wasm_bindgen::prelude::*;
 
+use super::call::Call;
 use super::convert;
 use crate::contacts::ContactQuery;
 use crate::error::Error;
+use crate::group_start;
 use crate::options;
 use crate::validate::{Enrichment, Selection};
 
@@ -33,6 +35,37 @@ pub(crate) fn read_contact_query(query: &JsValue) -> Result<ContactQuery, Error>
         filters,
         &convert::opt_text_list(&query, "sourceType")?,
     )
+}
+
+/// `enrichEmails(profiles, { signal, user, maxConcurrency })`: the profiles checked and
+/// de-duplicated ([`group_start::enrichments`]), with the call and the concurrency.
+pub(crate) fn read_enrichments(
+    profiles: &JsValue,
+    options: &Option<JsValue>,
+) -> Result<(Call, Vec<Enrichment>, Vec<String>, usize), Error> {
+    let options = convert::options(
+        options.as_ref().unwrap_or(&JsValue::UNDEFINED),
+        options::ENRICH_MANY,
+        "options",
+    )?;
+    let call = Call::from_options(&options)?;
+    let concurrency = group_start::concurrency(convert::opt_number(
+        &options,
+        "maxConcurrency",
+        "maxConcurrency",
+    )?)?;
+    let given = convert::list(profiles, "profiles")?
+        .iter()
+        .enumerate()
+        .map(|(i, profile)| {
+            read_enrichment(profile).map_err(|mut e| {
+                e.field = Some(format!("profiles[{i}].{}", e.field.unwrap_or_default()));
+                e
+            })
+        })
+        .collect::<Result<Vec<Enrichment>, Error>>()?;
+    let (profiles, repeats) = group_start::enrichments(given)?;
+    Ok((call, profiles, repeats, concurrency))
 }
 
 pub(crate) fn read_enrichment(input: &JsValue) -> Result<Enrichment, Error> {

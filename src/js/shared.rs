@@ -182,7 +182,7 @@ impl Shared {
             &created,
             token.as_deref(),
             created_at,
-            selection,
+            selection.map_or(&[][..], |s| &s.duplicates[..]),
             false,
             request_id.as_deref(),
             &[],

@@ -57,6 +57,12 @@ export interface ClientOptions {
   onWait?: ((info: WaitInfo) => void) | undefined;
 }
 
+/** The options of `enrichEmails`: a call's, and how many creates may run at once. */
+export interface EnrichManyOptions extends CallOptions {
+  /** Salesfinity creates at once (one profile each), 1 to 16. Default 4. They share the client's rate budget. */
+  maxConcurrency?: number | undefined;
+}
+
 /** The last argument of every method. */
 export interface CallOptions {
   /**

@@ -554,7 +554,7 @@ mod tests {
         ];
         for (kind, body) in answers {
             let created = parse_created(kind, &HttpResponse::new(201, body), 0).unwrap();
-            let view = crate::json_view::started(&created, None, 0, None, false, None, &[]);
+            let view = crate::json_view::started(&created, None, 0, &[], false, None, &[]);
             let text = created_answer(&view).unwrap();
             let again = parse_created(kind, &HttpResponse::new(201, &text), 0).unwrap();
             assert_eq!(again, created, "{body} -> {text}");

@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { UnlockClient } from "../../pkg/node.js";
-import { EVENT_ID, rejection, testSandbox, whileHeld } from "../support/sandbox.mjs";
+import { EVENT_ID, busiestWindow, rejection, testSandbox, whileHeld } from "../support/sandbox.mjs";
 import { FIRST_ID, unlockedBefore } from "../../sandbox/fixtures.mjs";
 
 const KEY = "uak_group_secret_4f2";
@@ -119,4 +119,61 @@ test("a group that cannot be paid for starts nothing", async () => {
   assert.equal((await creates()).length, before);
   const phones = (await sandbox.requests()).filter((r) => r.path === "/external/contacts/unlock-phone");
   assert.equal(phones.length, 0, "no create was sent");
+});
+
+test("Salesfinity: 300 profiles in one call, at most maxConcurrency creates at once, within the client's budget; one token follows them all", async () => {
+  const SF = "sf_group_secret_77";
+  // The provider's window scaled to a second (110 of it), the client's budget 100 of it.
+  await sandbox.config({ balance: { [SF]: { salesfinity: 10_000 } }, rateLimit: 110, rateWindowMs: 1_000 });
+  try {
+    let inFlight = 0;
+    let most = 0;
+    const sf = new UnlockClient({
+      provider: "salesfinity", apiKey: SF, baseUrl: sandbox.url, polling: { delaysMs: [20, 40], jitter: 0 },
+      rateLimit: { requests: 100, windowMs: 1_000 },
+      onRequest: (r) => r.method === "POST" && (most = Math.max(most, ++inFlight)),
+      onResponse: (r) => r.method === "POST" && inFlight--,
+    });
+    const profiles = Array.from({ length: 300 }, (_, i) => ({ linkedinUrl: `https://www.linkedin.com/in/group-${i}`, type: "work" }));
+    // A repeat is sent once and reported.
+    const given = [...profiles, { linkedinUrl: "https://linkedin.com/in/group-7/", type: "work" }];
+    const from = (await sandbox.requests()).length;
+    // Each create takes a moment, so creates overlap.
+    await sandbox.faults({ method: "POST", path: "/v1/api/enrichment/email", kind: "delay", delayMs: 15, count: 300 });
+    const group = await sf.enrichEmails(given, { maxConcurrency: 3 });
+    assert.equal(group.parts.length, 300);
+    assert.deepEqual(group.duplicates, ["https://www.linkedin.com/in/group-7"]);
+    assert.equal(most, 3, "never more than three creates at once, and three did overlap");
+    const creates = (await sandbox.requests()).slice(from).filter((r) => r.method === "POST");
+    assert.equal(creates.length, 300);
+    assert.ok(busiestWindow(creates, 1_000) <= 100, "within the client's budget");
+    assert.equal(creates.filter((r) => r.status === 429).length, 0);
+    const result = await sf.waitForTask(group.token);
+    assert.equal(result.kind, "salesfinity.email");
+    assert.equal(result.parts.length, 300);
+    assert.equal(result.items.length, 300);
+  } finally {
+    await sandbox.clearFaults();
+    await sandbox.config({ rateLimit: 120, rateWindowMs: 60_000 });
+  }
+});
+
+test("Salesfinity: a bad profile is refused before anything is sent; a 402 part-way lists the profiles not started", async () => {
+  const SF = "sf_group_partial_5";
+  await sandbox.config({ balance: { [SF]: { salesfinity: 10_000 } } });
+  const sf = new UnlockClient({ provider: "salesfinity", apiKey: SF, baseUrl: sandbox.url, polling: { delaysMs: [20], jitter: 0 } });
+  const from = (await sandbox.requests()).length;
+  const bad = await rejection(sf.enrichEmails([{ linkedinUrl: "https://www.linkedin.com/in/a", type: "work" }, { linkedinUrl: "https://evil.example/in/b", type: "work" }]));
+  assert.deepEqual([bad.code, bad.field], ["validation", "profiles[1].linkedinUrl"]);
+  assert.equal((await rejection(sf.enrichEmails([], {}))).field, "profiles");
+  assert.equal((await rejection(sf.enrichEmails([{ linkedinUrl: "https://www.linkedin.com/in/a", type: "work" }], { maxConcurrency: 0 }))).field, "maxConcurrency");
+  assert.equal((await sandbox.requests()).length, from, "nothing was sent");
+
+  const profiles = Array.from({ length: 5 }, (_, i) => ({ linkedinUrl: `https://www.linkedin.com/in/partial-${i}`, type: "personal" }));
+  await sandbox.faults({ method: "POST", path: "/v1/api/enrichment/email", kind: "status", status: 402, message: "Insufficient credits", skip: 2 });
+  const error = await rejection(sf.enrichEmails(profiles, { maxConcurrency: 1 }));
+  await sandbox.clearFaults();
+  assert.deepEqual([error.code, error.notStarted], ["payment_required", profiles.slice(2).map((p) => p.linkedinUrl)]);
+  const result = await sf.waitForTask(error.token);
+  assert.equal(result.parts.length, 2, "the two that started run on");
 });
