@@ -50,10 +50,15 @@ function serve(config) {
   });
 }
 
+const DEMO_KEY = "uak_demo_sandbox";
+
 export async function startDemo({ port = 8788, speed = 2, polling, ttlSeconds = 3600 } = {}) {
   const { startSandbox } = await import("../sandbox/server.mjs");
-  const sandbox = await startSandbox({ speed, ttlSeconds });
-  const server = serve({ sandboxUrl: sandbox.url, demoKey: "uak_demo_sandbox", eventId: "139574", polling });
+  // An event of several hundred contacts, and credits for all of them: "Select all locked"
+  // starts a whole attendee list, in tasks of 100 (maxBatch below) so the page shows a group.
+  const sandbox = await startSandbox({ speed, ttlSeconds, people: 400 });
+  sandbox.state.balanceOf(DEMO_KEY).lensmor = 20_000;
+  const server = serve({ sandboxUrl: sandbox.url, demoKey: DEMO_KEY, eventId: "139574", polling, maxBatch: 100 });
   await new Promise((resolve, reject) => {
     server.once("error", (error) => (error.code === "EADDRINUSE" && port !== 0 ? server.listen(0, "127.0.0.1", resolve) : reject(error)));
     server.listen(port, "127.0.0.1", resolve);

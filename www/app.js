@@ -65,6 +65,8 @@ function client(kind = state.kind) {
       apiKey: state.mode === "sandbox" ? config.demoKey : undefined,
       baseUrl: url,
       polling: config.polling,
+      // Lensmor takes 2,000 contacts per task; the demo uses tasks of 100 to show a group.
+      ...(config.maxBatch ? { maxBatch: config.maxBatch } : {}),
       // The proxy spends credits only for signed-in users: the session token goes with every
       // request, read when the request is made (a real app would refresh it here).
       ...(state.mode === "proxy" ? { headers: () => ({ authorization: `Bearer ${$("proxy-token").value.trim()}` }) } : {}),
@@ -230,7 +232,9 @@ async function start() {
       if (task.skipped.length) showMessage("selection-message", `Not charged: ${skipSummary(task.skipped)}.`, "info");
       tokens = [task.token];
     }
-    localStorage.setItem(STORE, JSON.stringify({ kind: state.kind, tokens, startedAt: Date.now() }));
+    // How many contacts the start covers: a group's parts report their items as they answer.
+    const contacts = state.selected.size;
+    localStorage.setItem(STORE, JSON.stringify({ kind: state.kind, tokens, startedAt: Date.now(), contacts }));
     state.selected.clear();
     updateCost();
     await watch(stored(), false);
@@ -242,13 +246,13 @@ async function start() {
   }
 }
 
-/** Salesfinity looks up one profile per request. */
+/** Salesfinity looks up one profile per request: one group of lookups, four at a time. */
 async function startEnrichments(c) {
   const people = state.people.filter((p) => state.selected.has(p.id));
-  if (people.length > 10) throw new Error("Pick at most 10 profiles at once for this demo.");
-  const tasks = await Promise.all(people.map((p) => c.enrichEmail({ linkedinUrl: p.linkedinUrl, type: "work", externalId: p.id })));
+  if (people.length > 50) throw new Error("Pick at most 50 profiles at once for this demo.");
+  const group = await c.enrichEmails(people.map((p) => ({ linkedinUrl: p.linkedinUrl, type: "work", externalId: p.id })), { maxConcurrency: 4 });
   for (const p of people) state.enriched.set(p.id, { status: "pending" });
-  return tasks.map((t) => t.token);
+  return [group.token];
 }
 
 /** "2 already unlocked, 1 missing": why contacts were not charged, from the create's answer. */
@@ -288,7 +292,7 @@ async function watch(saved, resumed) {
   const outcomes = await Promise.allSettled(saved.tokens.map((token) =>
     c.waitForTask(token, {
       signal: state.controller.signal,
-      onProgress: (snapshot) => showSnapshot(snapshot, resumed),
+      onProgress: (snapshot) => showSnapshot(snapshot, resumed, saved.contacts),
       onEvent: (event) => addTimeline(event, saved.startedAt),
     }),
   ));
@@ -316,11 +320,13 @@ function stopped(saved, error) {
   }
 }
 
-function showSnapshot(snapshot, resumed) {
+function showSnapshot(snapshot, resumed, contacts = 0) {
   snapshot.items.forEach(showItem);
   const settled = snapshot.items.filter((i) => !["pending", "processing", "unknown"].includes(i.status)).length;
   const prefix = resumed ? "Resumed. " : "";
-  $("task-status").textContent = `${prefix}Task ${snapshot.taskId}: ${snapshot.status}, ${settled} of ${snapshot.items.length} contacts settled.`;
+  const what = snapshot.parts ? `Group of ${snapshot.parts.length} tasks` : `Task ${snapshot.taskId}`;
+  const total = Math.max(snapshot.items.length, contacts);
+  $("task-status").textContent = `${prefix}${what}: ${snapshot.status}, ${settled} of ${total} contacts settled.`;
 }
 
 function showResults(results) {
