@@ -98,6 +98,26 @@ test("the browser's client works through the proxy with no key", async () => {
   assert.equal((await anonymous.creditBalance().catch((e) => e)).code, "unauthorized");
 });
 
+test("a group through the proxy: the browser's client starts each part, the worker runs each once, one token follows them", async () => {
+  const tab = () => new UnlockClient({ provider: "lensmor", baseUrl: `${worker.url}/lensmor`, headers: () => signedIn(SESSION_SECRET, "group-user"), polling: { delaysMs: [100, 150, 250] }, maxBatch: 2 });
+  const browserClient = tab();
+  const ids = ["840", "841", "842", "843", "844"];
+  const creates = async () => (await sandboxLog()).filter((r) => r.method === "POST" && r.path === "/external/contacts/unlock").length;
+  const before = await creates();
+  const group = await browserClient.unlockEmails({ eventId: "139574", personnelIds: ids });
+  assert.equal(group.parts.length, 3);
+  assert.equal(await creates(), before + 3, "one create per part");
+  // The same selection from another tab: the worker runs each part once per user and
+  // selection, so the same tasks come back (no new create).
+  const again = await tab().unlockEmails({ eventId: "139574", personnelIds: ids });
+  assert.deepEqual(again.parts, group.parts);
+  assert.equal(await creates(), before + 3);
+  const result = await browserClient.waitForTask(group.token);
+  assert.equal(result.status, "completed");
+  assert.equal(result.items.length + group.skipped.length, 5);
+  assert.deepEqual(result.parts.map((p) => p.status), ["completed", "completed", "completed"]);
+});
+
 test("input is validated before anything is spent", async () => {
   // Only starts count: the Durable Objects of earlier tests keep polling (GETs) in the background.
   const starts = async () => (await sandboxLog()).filter((r) => r.method === "POST").length;
