@@ -23,10 +23,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
 use crate::error::Error;
-use crate::hash;
 use crate::http::Millis;
 use crate::kind::TaskKind;
-use crate::token::ResumeToken;
+use crate::token::{checked_body, invalid, tagged_checksum, ResumeToken};
 use crate::varint::{write_varint, Reader};
 
 const PREFIX: &str = "ug1.";
@@ -103,12 +102,7 @@ impl GroupToken {
             .strip_prefix(PREFIX)
             .ok_or_else(|| invalid("This is not an unlock-tasks group token."))?;
         let bytes = URL_SAFE_NO_PAD.decode(payload).map_err(|_| damaged())?;
-        let (body, sum) = bytes
-            .split_at_checked(bytes.len().wrapping_sub(4))
-            .ok_or_else(damaged)?;
-        if checksum(body).to_be_bytes() != sum {
-            return Err(damaged());
-        }
+        let body = checked_body(&bytes, b"ug1").ok_or_else(damaged)?;
         let mut reader = Reader::new(body);
         let kind = reader
             .byte()
@@ -228,14 +222,7 @@ fn nibble(hex: u8) -> u8 {
 }
 
 fn checksum(body: &[u8]) -> u32 {
-    let mut input = Vec::with_capacity(3 + body.len());
-    input.extend_from_slice(b"ug1");
-    input.extend_from_slice(body);
-    hash::fnv1a(&input) as u32
-}
-
-fn invalid(message: &str) -> Error {
-    Error::validation("token", message)
+    tagged_checksum(b"ug1", body)
 }
 
 fn damaged() -> Error {

@@ -117,12 +117,7 @@ impl ResumeToken {
 
 fn decode_v1(bytes: &[u8]) -> Result<ResumeToken, Error> {
     let damaged = || invalid("The token is damaged; it may have been cut or edited.");
-    let (body, sum) = bytes
-        .split_at_checked(bytes.len().wrapping_sub(4))
-        .ok_or_else(damaged)?;
-    if checksum(body).to_be_bytes() != sum {
-        return Err(damaged());
-    }
+    let body = checked_body(bytes, b"ut1").ok_or_else(damaged)?;
     let mut reader = Reader::new(body);
     let kind_code = reader.byte().ok_or_else(damaged)?;
     let kind = TaskKind::from_token_code(kind_code).ok_or_else(|| {
@@ -169,13 +164,27 @@ fn version_of(token: &str) -> Option<u32> {
 }
 
 fn checksum(body: &[u8]) -> u32 {
-    let mut input = Vec::with_capacity(3 + body.len());
-    input.extend_from_slice(b"ut1");
+    tagged_checksum(b"ut1", body)
+}
+
+/// A token's body without its trailing checksum, if the checksum (over `tag` and the body)
+/// matches: `None` for a cut or edited token.
+pub(crate) fn checked_body<'a>(bytes: &'a [u8], tag: &[u8]) -> Option<&'a [u8]> {
+    let (body, sum) = bytes.split_at_checked(bytes.len().checked_sub(4)?)?;
+    (tagged_checksum(tag, body).to_be_bytes() == sum).then_some(body)
+}
+
+/// The low 32 bits of FNV-1a over a format's tag and a token's body: shared by every token
+/// format (the group token's too).
+pub(crate) fn tagged_checksum(tag: &[u8], body: &[u8]) -> u32 {
+    let mut input = Vec::with_capacity(tag.len() + body.len());
+    input.extend_from_slice(tag);
     input.extend_from_slice(body);
     hash::fnv1a(&input) as u32
 }
 
-fn invalid(message: &str) -> Error {
+/// A `validation` error on `token`.
+pub(crate) fn invalid(message: &str) -> Error {
     Error::validation("token", message)
 }
 

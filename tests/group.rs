@@ -34,6 +34,16 @@ fn group(ids: &[&str]) -> GroupToken {
     GroupToken::new(TaskKind::LensmorEmail, parts).unwrap()
 }
 
+/// The ids of a result's items, in order.
+fn item_ids(result: &TaskResult) -> Vec<&str> {
+    result
+        .snapshot
+        .items
+        .iter()
+        .map(|i| i.id.as_str())
+        .collect()
+}
+
 /// The task id a poll request names.
 fn task_of(request: &HttpRequest) -> String {
     request
@@ -112,12 +122,7 @@ fn every_part_is_polled_until_it_ends_and_the_result_holds_every_item() {
     );
     let result = outcome.unwrap();
     assert_eq!(result.snapshot.status, TaskStatus::Completed);
-    let ids: Vec<&str> = result
-        .snapshot
-        .items
-        .iter()
-        .map(|i| i.id.as_str())
-        .collect();
+    let ids = item_ids(&result);
     assert_eq!(ids, ["1", "2", "3"]);
     assert_eq!(result.summary.delivered.len(), 2);
     assert_eq!(result.summary.credits, 2 * 15);
@@ -170,12 +175,7 @@ fn a_part_that_fails_is_reported_and_the_others_finish() {
         (parts[2].status, parts[2].error.is_none()),
         (TaskStatus::Failed, true)
     );
-    let ids: Vec<&str> = result
-        .snapshot
-        .items
-        .iter()
-        .map(|i| i.id.as_str())
-        .collect();
+    let ids = item_ids(&result);
     assert_eq!(ids, ["4", "5"], "the failed task's items are reported too");
 }
 

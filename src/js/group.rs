@@ -16,7 +16,6 @@ use super::shared::{Reader, Refusal, Shared};
 use crate::error::Error;
 use crate::governor::Priority;
 use crate::group_start;
-use crate::group_token::GroupToken;
 use crate::json_view;
 use crate::kind::TaskKind;
 use crate::providers::{self, Created, Precheck};
@@ -135,37 +134,13 @@ impl Shared {
             let error = group_start::partial_start(error, started.parts.len(), rest);
             return Err(Refusal { error, token });
         }
-        let group = started.token(kind);
-        let token = group.as_ref().map(GroupToken::encode);
-        let ids: Vec<String> = started
-            .parts
-            .iter()
-            .map(|p| p.token.task_id.clone())
-            .collect();
-        let created = Created {
+        Ok(group_view(
             kind,
-            task_id: ids.first().cloned(),
-            provider_status: if ids.is_empty() {
-                "success"
-            } else {
-                "accepted"
-            }
-            .to_string(),
-            skipped_ids: started.skipped_ids,
-            skipped: started.skipped,
-            skipped_detail: None,
-        };
-        let view = json_view::started(
-            &created,
-            token.as_deref(),
+            started,
             created_at,
             &selection.duplicates,
-            false,
-            request_id.as_deref(),
-            &ids,
-        );
-        let key = ids.first().map(|first| group_key(kind, first));
-        Ok((to_js(&view), key))
+            request_id,
+        ))
     }
 
     /// Starts a Salesfinity lookup for each profile (one request each), at most `concurrency`
@@ -208,35 +183,13 @@ impl Shared {
                 None => not_started.push(profile.linkedin_url.clone()),
             }
         }
-        let token = started.token(KIND).map(|t| t.encode());
         if let Some(error) = run.stop.clone() {
+            let token = started.token(KIND).map(|t| t.encode());
             let error = group_start::partial_start(error, started.parts.len(), not_started);
             return Err(Refusal { error, token });
         }
-        let ids: Vec<String> = started
-            .parts
-            .iter()
-            .map(|p| p.token.task_id.clone())
-            .collect();
-        let created = Created {
-            kind: KIND,
-            task_id: ids.first().cloned(),
-            provider_status: "accepted".to_string(),
-            skipped_ids: started.skipped_ids,
-            skipped: started.skipped,
-            skipped_detail: None,
-        };
-        let view = json_view::started(
-            &created,
-            token.as_deref(),
-            created_at,
-            &repeats,
-            false,
-            run.request_id.as_deref(),
-            &ids,
-        );
-        let key = ids.first().map(|first| group_key(KIND, first));
-        Ok((to_js(&view), key))
+        let request_id = run.request_id.clone();
+        Ok(group_view(KIND, started, created_at, &repeats, request_id))
     }
 
     /// One worker of [`Shared::start_enrichments`]: creates the next profile's lookup until
@@ -297,6 +250,47 @@ impl Shared {
 }
 
 const KIND: TaskKind = TaskKind::SalesfinityEmail;
+
+/// A started group as the caller sees it: a `StartedTask` whose `taskId` is the first part's,
+/// with the group's token and `parts`; the key its start is known by until it ends.
+fn group_view(
+    kind: TaskKind,
+    started: group_start::Started,
+    created_at: u64,
+    duplicates: &[String],
+    request_id: Option<String>,
+) -> (JsValue, Option<String>) {
+    let token = started.token(kind).map(|t| t.encode());
+    let ids: Vec<String> = started
+        .parts
+        .iter()
+        .map(|p| p.token.task_id.clone())
+        .collect();
+    let status = if ids.is_empty() {
+        "success"
+    } else {
+        "accepted"
+    };
+    let created = Created {
+        kind,
+        task_id: ids.first().cloned(),
+        provider_status: status.to_string(),
+        skipped_ids: started.skipped_ids,
+        skipped: started.skipped,
+        skipped_detail: None,
+    };
+    let view = json_view::started(
+        &created,
+        token.as_deref(),
+        created_at,
+        duplicates,
+        false,
+        request_id.as_deref(),
+        &ids,
+    );
+    let key = ids.first().map(|first| group_key(kind, first));
+    (to_js(&view), key)
+}
 
 /// Where the lookups of one `enrichEmails` call stand: the profiles not yet sent, each one's
 /// create answer (by position), and the refusal that stopped new creates.
