@@ -218,6 +218,9 @@ function stored() {
 async function start() {
   showMessage("selection-message", "");
   $("start").disabled = true;
+  // The last task's outcome must not read as this one's while the start is on its way.
+  $("task-status").textContent = "Starting…";
+  $("outcome").replaceChildren();
   try {
     const kind = KINDS[state.kind];
     let tokens;
