@@ -108,6 +108,12 @@ pub fn fits(ids: usize, size: usize) -> Result<(), Error> {
     Ok(())
 }
 
+/// Whether `rest` more ids, in parts of `size`, still fit in one group token after `started`
+/// parts.
+pub fn room_for(started: usize, rest: usize, size: usize) -> bool {
+    started + rest.div_ceil(size.max(1)) <= MAX_PARTS
+}
+
 /// The part size to try again with after the provider refused a part of `part_len` ids with
 /// `error`, or `None` when the refusal is not about size.
 pub fn smaller_parts(error: &Error, part_len: usize) -> Option<usize> {
@@ -178,4 +184,106 @@ pub fn partial_start(cause: Error, started_parts: usize, not_started: Vec<String
     );
     error.not_started = not_started;
     error
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::EmailType;
+
+    fn selection(n: usize) -> Selection {
+        let ids: Vec<String> = (0..n).map(|i| i.to_string()).chain(["0".into()]).collect();
+        Selection::new(Some("e"), &ids, n).unwrap()
+    }
+
+    #[test]
+    fn parts_keep_the_order_and_report_duplicates_once() {
+        let parts = parts(&selection(5), 2);
+        let ids: Vec<Vec<&str>> = parts
+            .iter()
+            .map(|p| p.personnel_ids.iter().map(String::as_str).collect())
+            .collect();
+        assert_eq!(ids, [vec!["0", "1"], vec!["2", "3"], vec!["4"]]);
+        assert_eq!(parts[0].duplicates, ["0"]);
+        assert!(parts[1].duplicates.is_empty() && parts[2].duplicates.is_empty());
+        assert!(parts.iter().all(|p| p.event_id.as_deref() == Some("e")));
+    }
+
+    #[test]
+    fn a_refusal_for_size_cuts_smaller_and_nothing_else_does() {
+        let mut limit = Error::validation("personnelIds", "too many");
+        limit.limit = Some(100);
+        assert_eq!(smaller_parts(&limit, 250), Some(100));
+        assert_eq!(smaller_parts(&limit, 100), None, "already at the limit");
+        let mut legacy = Error::validation("personnelIds", "bad request");
+        legacy.status = Some(400);
+        assert_eq!(smaller_parts(&legacy, 2_000), Some(LEGACY_BATCH));
+        assert_eq!(smaller_parts(&legacy, 100), None);
+        let broke = Error::new(ErrorCode::PaymentRequired, "no credits");
+        assert_eq!(smaller_parts(&broke, 2_000), None);
+        assert!(room_for(1_990, 1_000, 100));
+        assert!(!room_for(1_991, 1_000, 100));
+        assert!(fits(10_000, 5).is_ok() && fits(10_001, 5).is_err());
+    }
+
+    #[test]
+    fn a_group_is_paid_for_before_it_starts() {
+        assert!(affordable(300, 300.0).is_ok());
+        let error = affordable(301, 300.5).unwrap_err();
+        assert_eq!(error.code, ErrorCode::PaymentRequired);
+        assert!(
+            error.message.contains("301 credits and the balance is 300"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn a_stopped_group_keeps_the_cause_and_lists_what_did_not_start() {
+        let mut cause = Error::new(ErrorCode::RateLimited, "slow down");
+        cause.trace_id = Some("t".into());
+        let error = partial_start(cause, 2, vec!["7".into(), "8".into()]);
+        assert_eq!(
+            (error.code, error.trace_id.as_deref()),
+            (ErrorCode::RateLimited, Some("t"))
+        );
+        assert_eq!(error.not_started, ["7", "8"]);
+        assert!(error.message.starts_with(
+            "2 task(s) of this selection started and run on; 2 contact(s) did not start: slow down"
+        ));
+    }
+
+    #[test]
+    fn lookups_are_checked_and_each_profile_sent_once() {
+        let profile = |name: &str, kind: &str| {
+            Enrichment::new(
+                &format!("https://www.linkedin.com/in/{name}"),
+                kind,
+                None,
+                None,
+            )
+            .unwrap()
+        };
+        let given = vec![
+            profile("a", "work"),
+            profile("b", "work"),
+            profile("A", "work"),
+            profile("a", "personal"),
+        ];
+        let (kept, repeats) = enrichments(given).unwrap();
+        assert_eq!(kept.len(), 3);
+        assert_eq!(kept[2].email_type, EmailType::Personal);
+        assert_eq!(repeats.len(), 1, "{repeats:?}");
+        assert_eq!(
+            enrichments(Vec::new()).unwrap_err().field.as_deref(),
+            Some("profiles")
+        );
+        assert_eq!(concurrency(None).unwrap(), DEFAULT_CONCURRENCY);
+        for bad in [0.0, 17.0, 2.5] {
+            assert_eq!(
+                concurrency(Some(bad)).unwrap_err().field.as_deref(),
+                Some("maxConcurrency")
+            );
+        }
+    }
 }

@@ -120,7 +120,7 @@ impl Shared {
                 .cloned()
                 .collect();
             let smaller = group_start::smaller_parts(&error, part.personnel_ids.len())
-                .filter(|&s| group_start::fits(started.parts.len() * size + rest.len(), s).is_ok());
+                .filter(|&s| group_start::room_for(started.parts.len(), rest.len(), s));
             if let Some(smaller) = smaller {
                 let remaining = Selection {
                     personnel_ids: rest,
