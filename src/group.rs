@@ -73,6 +73,15 @@ impl GroupPoller {
         }
         let mut earliest: Option<Millis> = None;
         for (index, part) in self.parts.iter_mut().enumerate() {
+            if part.is_finished() {
+                // Ended: asked no more (its result is not copied on every step), unless the
+                // way it ended ends the group's wait.
+                if let Some(error) = part.failure().filter(|e| ends_the_wait(e)) {
+                    self.ended = Some(error.clone());
+                    return Action::Failed(error.clone());
+                }
+                continue;
+            }
             match part.next_action(now) {
                 Action::Send(request) => {
                     self.in_flight = Some(index);
@@ -238,13 +247,11 @@ impl GroupPoller {
 
 /// A part's own state: its task's status as last read, and the error it ended with.
 fn part_state(poller: &Poller) -> PartState {
-    let (status, error) = match poller.step_outcome() {
-        Step::Done(result) => (result.snapshot.status, None),
-        Step::Failed(error) => (TaskStatus::Failed, Some(error)),
-        Step::NextAt(_) => (
-            poller.snapshot().map_or(TaskStatus::Pending, |s| s.status),
-            None,
-        ),
+    let error = poller.failure().cloned();
+    let status = match (&error, poller.snapshot()) {
+        (Some(_), _) => TaskStatus::Failed,
+        (None, Some(snapshot)) => snapshot.status,
+        (None, None) => TaskStatus::Pending,
     };
     PartState {
         task_id: poller.task_id().to_string(),
@@ -275,11 +282,7 @@ fn group_status(parts: &[PartState]) -> TaskStatus {
 /// Whether a part's task has ended (done, or failed for good), as opposed to a wait that
 /// ended while the task may still run.
 fn task_ended(poller: &Poller) -> bool {
-    match poller.step_outcome() {
-        Step::Done(_) => true,
-        Step::Failed(error) => !ends_the_wait(&error),
-        Step::NextAt(_) => false,
-    }
+    poller.is_finished() && !poller.failure().is_some_and(ends_the_wait)
 }
 
 /// An error that ends the wait for the whole group rather than one part's task.

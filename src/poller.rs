@@ -286,6 +286,15 @@ impl Poller {
         matches!(self.phase, Phase::Finished(_))
     }
 
+    /// The error polling ended with, once it ended with one (no copy of a result is made: a
+    /// group asks this of every part on every step).
+    pub fn failure(&self) -> Option<&Error> {
+        match &self.phase {
+            Phase::Finished(outcome) => outcome.as_ref().as_ref().err(),
+            Phase::Waiting | Phase::InFlight => None,
+        }
+    }
+
     pub fn kind(&self) -> TaskKind {
         self.kind
     }
