@@ -170,11 +170,14 @@ impl Started {
     }
 }
 
-/// The error of a group stopped by `cause` before every part started: it keeps the cause's
+/// The error of a group stopped by `cause` after its first part started: it keeps the cause's
 /// code, status and trace id, says how far the group got, and lists the contacts that did not
 /// start. The caller attaches the group's token (the parts that started run on); starting
 /// `not_started` again starts only those.
 pub fn partial_start(cause: Error, started_parts: usize, not_started: Vec<String>) -> Error {
+    if started_parts == 0 {
+        return cause; // nothing started: the refusal as it is, for the whole selection
+    }
     let mut error = cause;
     error.message = format!(
         "{} task(s) of this selection started and run on; {} contact(s) did not start: {}",
