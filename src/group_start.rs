@@ -254,6 +254,13 @@ mod tests {
         assert!(error.message.starts_with(
             "2 task(s) of this selection started and run on; 2 contact(s) did not start: slow down"
         ));
+        // Stopped at its first part: the refusal itself, nothing to resume.
+        let first = partial_start(
+            Error::new(ErrorCode::PaymentRequired, "no"),
+            0,
+            vec!["1".into()],
+        );
+        assert_eq!((first.message.as_str(), first.not_started.len()), ("no", 0));
     }
 
     #[test]
