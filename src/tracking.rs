@@ -41,19 +41,13 @@ impl Tracking {
         Poller::resume(endpoint.clone(), config.clone(), token, now).map(Tracking::Task)
     }
 
-    /// The key one poll loop serves all waiters of this task (or group) under.
+    /// The key one poll loop serves all waiters of this task (or group) under, which is also
+    /// the key its start was registered under (a task's, or its group's): forgetting it once
+    /// it ends lets the selection be started again.
     pub fn key(&self) -> String {
         match self {
             Tracking::Task(p) => task_key(p.kind(), p.task_id()),
             Tracking::Group(g) => group_key(g.kind(), g.task_ids().next().unwrap_or_default()),
-        }
-    }
-
-    /// The keys of every task this tracks, to forget their starts once they end.
-    pub fn task_keys(&self) -> Vec<String> {
-        match self {
-            Tracking::Task(p) => vec![task_key(p.kind(), p.task_id())],
-            Tracking::Group(g) => g.task_ids().map(|id| task_key(g.kind(), id)).collect(),
         }
     }
 

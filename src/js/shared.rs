@@ -268,10 +268,7 @@ impl Shared {
             }
         }
         if matches!(poller.step_outcome(), Step::Done(_)) {
-            poller
-                .task_keys()
-                .iter()
-                .for_each(|key| self.forget_task(key));
+            self.forget_task(&poller.key());
         }
         Ok((poller, request_id))
     }

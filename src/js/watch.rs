@@ -268,8 +268,6 @@ impl Watch {
                 }
                 Action::Done(result) => {
                     shared.forget_task(&self.key);
-                    let parts = self.poller.borrow().task_keys();
-                    parts.iter().for_each(|key| shared.forget_task(key));
                     let id = self.last_request_id.borrow().clone();
                     self.settle(Ok(
                         json_view::TaskView::result(&result, id.as_deref()).text()

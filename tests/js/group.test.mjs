@@ -177,3 +177,16 @@ test("Salesfinity: a bad profile is refused before anything is sent; a 402 part-
   const result = await sf.waitForTask(error.token);
   assert.equal(result.parts.length, 2, "the two that started run on");
 });
+
+test("a group finished through pollOnce frees its selection: a start of it again is not the old group", async () => {
+  const c = client({ maxBatch: 100 });
+  const ids = fresh(150);
+  const group = await c.unlockEmails({ eventId: EVENT_ID, personnelIds: ids });
+  let step = await c.pollOnce(group.token);
+  while (!step.done) {
+    await new Promise((r) => setTimeout(r, 20));
+    step = await c.pollOnce(step.token);
+  }
+  const again = await c.unlockEmails({ eventId: EVENT_ID, personnelIds: ids });
+  assert.equal(again.reused, false, "the finished group's start is forgotten");
+});
