@@ -128,10 +128,7 @@ impl RateBudget {
     pub fn slot_times(&mut self, now: Millis, uses: &[Use], reserve: u32) -> Vec<Millis> {
         self.forget_before(now);
         let window = self.window_ms;
-        let limit = self.limit as usize;
-        let person_limit = self.person_limit();
-        let poll_limit = self.limit.saturating_sub(reserve).max(1) as usize;
-        let poll_spacing = (window / poll_limit as u64).max(1);
+        let poll_spacing = (window / self.room(Use::Poll, reserve) as u64).max(1);
         let mut expiries: VecDeque<Millis> = self.sent.iter().map(|e| e.at + window).collect();
         expiries.make_contiguous().sort_unstable();
         let open = now.max(self.closed_until);
@@ -164,11 +161,7 @@ impl RateBudget {
                 expiries.pop_front();
             }
             // Full (for this kind of request): each one to leave frees a place.
-            let cap = match used {
-                Use::Poll => poll_limit,
-                Use::Person => person_limit,
-                Use::Caller | Use::Newcomer => limit,
-            };
+            let cap = self.room(used, reserve);
             while expiries.len() >= cap {
                 at = at.max(expiries.pop_front().unwrap_or(at));
             }
@@ -197,16 +190,18 @@ impl RateBudget {
     /// that the bucket is held ([`RateBudget::held`]). A poll's own limit does not hold it: a
     /// person may still go.
     fn fills(&self, count: usize, used: Use) -> bool {
-        match used {
-            Use::Poll => false,
-            Use::Person => count >= self.person_limit(),
-            Use::Caller | Use::Newcomer => count >= self.limit as usize,
-        }
+        used != Use::Poll && count >= self.room(used, 0)
     }
 
-    /// How far a person who has had a turn may fill the window.
-    fn person_limit(&self) -> usize {
-        self.limit.saturating_sub(self.newcomer_places()).max(1) as usize
+    /// How far a request of this use may fill the window: polls to `reserve` short of the
+    /// limit, a person who has had a turn to the newcomers' places, anyone else to the limit.
+    fn room(&self, used: Use, reserve: u32) -> usize {
+        let short = match used {
+            Use::Poll => reserve,
+            Use::Person => self.newcomer_places(),
+            Use::Caller | Use::Newcomer => 0,
+        };
+        self.limit.saturating_sub(short).max(1) as usize
     }
 
     /// How far ahead of the rate a burst may run (GCRA's tolerance).

@@ -156,8 +156,7 @@ impl GroupPoller {
         if let Some(error) = &self.ended {
             return Step::Failed(error.clone());
         }
-        let due = self.parts.iter().filter_map(Poller::next_poll_at).min();
-        match due {
+        match self.next_poll_at() {
             Some(at) => Step::NextAt(at),
             None => Step::Done(self.result()),
         }
