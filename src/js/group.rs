@@ -16,6 +16,7 @@ use super::shared::{Reader, Refusal, Shared};
 use crate::error::Error;
 use crate::governor::Priority;
 use crate::group_start;
+use crate::http::{HttpRequest, HttpResponse, Millis};
 use crate::json_view;
 use crate::kind::TaskKind;
 use crate::providers::{self, Created, Precheck};
@@ -37,18 +38,13 @@ impl Shared {
         let mut merged: Option<Precheck> = None;
         for part in group_start::parts(selection, size) {
             let request = providers::precheck_request(&self.config.endpoint, kind, &part);
-            let slot: Rc<RefCell<Option<Precheck>>> = Rc::default();
-            let keep = slot.clone();
-            let read: Reader = Box::new(move |r, now| {
-                *keep.borrow_mut() = Some(providers::parse_precheck(r, now)?);
-                Ok(String::new())
+            let answer = self
+                .read_value(request, call, providers::parse_precheck)
+                .await?;
+            merged = Some(match merged {
+                Some(m) => m.merge(answer),
+                None => answer,
             });
-            self.read(request, call, &read).await?;
-            let answer = slot.borrow_mut().take();
-            merged = match (merged, answer) {
-                (Some(m), Some(part)) => Some(m.merge(part)),
-                (m, part) => m.or(part),
-            };
         }
         merged.ok_or_else(|| Error::protocol("internal: no part was prechecked"))
     }
@@ -57,16 +53,30 @@ impl Shared {
     /// would cost tens of kilobytes of .wasm).
     async fn balance(&self, call: &Call) -> Result<f64, Error> {
         let provider = self.config.endpoint.provider;
-        let slot: Rc<RefCell<f64>> = Rc::default();
+        let request = providers::balance_request(&self.config.endpoint);
+        self.read_value(Ok(request), call, move |r, now| {
+            Ok(providers::parse_balance(provider, r, now)?.balance)
+        })
+        .await
+    }
+
+    /// A safe read ([`Shared::read`]: retried, aborted by the call) whose answer is kept as a
+    /// value for the next step, not written as a view.
+    async fn read_value<T: 'static>(
+        &self,
+        request: Result<HttpRequest, Error>,
+        call: &Call,
+        parse: impl Fn(&HttpResponse, Millis) -> Result<T, Error> + 'static,
+    ) -> Result<T, Error> {
+        let slot: Rc<RefCell<Option<T>>> = Rc::default();
         let keep = slot.clone();
         let read: Reader = Box::new(move |r, now| {
-            *keep.borrow_mut() = providers::parse_balance(provider, r, now)?.balance;
+            *keep.borrow_mut() = Some(parse(r, now)?);
             Ok(String::new())
         });
-        let request = providers::balance_request(&self.config.endpoint);
-        self.read(Ok(request), call, &read).await?;
-        let balance = *slot.borrow();
-        Ok(balance)
+        self.read(request, call, &read).await?;
+        let value = slot.borrow_mut().take();
+        value.ok_or_else(|| Error::protocol("internal: the answer was not read"))
     }
 
     /// Starts a selection larger than one task as a group ([`group_start`]'s rules): every
