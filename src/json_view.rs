@@ -359,6 +359,14 @@ pub fn provider_facts(facts: &ProviderFacts) -> String {
     })
 }
 
+/// A group part's announcement, as a proxy reads it: `{ group, rest }`.
+pub fn announcement(announcement: &crate::group_header::Announcement) -> String {
+    text(|obj| {
+        obj.str("group", &announcement.group)
+            .uint("rest", announcement.rest as u64);
+    })
+}
+
 /// A governor's answer for a server: `{ go: true, ticket }` or `{ go: false, at }`.
 pub fn admission(admission: &crate::governor::Admission) -> String {
     text(|obj| match admission {

@@ -25,6 +25,7 @@ pub mod contacts;
 pub mod error;
 pub mod governor;
 pub mod group;
+pub mod group_header;
 pub mod group_start;
 pub mod group_token;
 mod hash;

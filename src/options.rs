@@ -24,6 +24,8 @@ pub const CLIENT: &[&str] = &[
 /// What every method takes as its last argument.
 pub const CALL: &[&str] = &["signal", "user"];
 pub const ENRICH_MANY: &[&str] = &["signal", "user", "maxConcurrency"];
+/// What `unlockEmails` and `unlockPhones` take: a call's, and whether it may start a group.
+pub const UNLOCK: &[&str] = &["signal", "user", "group"];
 pub const POLLING: &[&str] = &["delaysMs", "maxWaitMs", "jitter", "maxFailures"];
 pub const RATE_LIMIT: &[&str] = &["requests", "windowMs"];
 pub const GOVERNOR: &[&str] = &["requests", "windowMs", "saved", "now"];

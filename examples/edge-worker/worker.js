@@ -27,9 +27,10 @@
 // ALLOWED_ORIGIN, TASKS and GOVERNORS (Durable Object namespaces), DAILY_CREDITS_PER_USER,
 // REQUESTS_PER_MINUTE_PER_USER, UPSTREAM_TIMEOUT_MS, CALLBACK_SECRET, PUBLIC_URL,
 // CALLBACK_INTERVAL_MS, LENSMOR_RATE_LIMIT, LENSMOR_RATE_WINDOW_MS, SALESFINITY_RATE_LIMIT,
-// SALESFINITY_RATE_WINDOW_MS, QUEUE_WAIT_MS, CONTACT_VISIBILITY; for tests LENSMOR_BASE_URL,
+// SALESFINITY_RATE_WINDOW_MS, QUEUE_WAIT_MS, CONTACT_VISIBILITY, GROUP_HOLD_MS; for tests LENSMOR_BASE_URL,
 // SALESFINITY_BASE_URL, POLL_DELAYS_MS.
-import { UnlockClient, UnlockError, checkEnrichInput, checkUnlockInput, createdAnswer, creditsPerContact, providerFacts, proxyStatus, tokenFor } from "unlock-tasks";
+import { UnlockClient, UnlockError, checkEnrichInput, checkUnlockInput, createdAnswer, creditsPerContact, providerFacts, proxyStatus, readGroupHeader, resplitSize, tokenFor } from "unlock-tasks";
+import { DEFAULT_HOLD_MS, available, current, reserve, settle } from "./budget.js";
 import { KeyGovernors, keyLine } from "./governor.js";
 import { secretPattern, scrub } from "./secrets.js";
 import { keysFor, masked, ownedKey, visibility } from "./visibility.js";
@@ -77,6 +78,7 @@ function settings(env) {
     perMinute: int(env.REQUESTS_PER_MINUTE_PER_USER, 60),
     upstreamTimeoutMs: int(env.UPSTREAM_TIMEOUT_MS, 15_000),
     callbackIntervalMs: int(env.CALLBACK_INTERVAL_MS, 30_000),
+    groupHoldMs: int(env.GROUP_HOLD_MS, DEFAULT_HOLD_MS),
     delays: env.POLL_DELAYS_MS ? JSON.parse(env.POLL_DELAYS_MS) : undefined,
   };
 }
@@ -120,7 +122,7 @@ async function route(request, url, env, authenticate) {
   }
   const match = ROUTES.find((r) => r.method === request.method && r.path.test(url.pathname));
   if (!match) return apiError(404, "NO_SUCH_ROUTE", "This proxy does not serve that route.");
-  if (match.start) return start(match.start, await readJson(request), env, user);
+  if (match.start) return start(match.start, await readJson(request), groupOf(request), env, user);
   if (match.task) {
     // The task object polls it already: its latest answer is the user's, and costs the key nothing.
     const id = decoded(match.path.exec(url.pathname)[1]);
@@ -218,13 +220,31 @@ function precheckBody(body) {
   return { action_type: body.action_type, params: { event_id: checked.eventId, personnel_ids: checked.personnelIds }, ...source };
 }
 
-async function start(kind, body, env, user) {
+/** The group a start is a part of, as the package's client announces it (`x-unlock-group`:
+ *  the group's id and its contacts not yet started), or null for a start on its own. */
+function groupOf(request) {
+  const header = request.headers.get("x-unlock-group");
+  return header === null ? null : readGroupHeader(header);
+}
+
+async function start(kind, body, announced, env, user) {
   const { input, key, contacts } = startInput(kind, body, env);
-  const started = await call(env.TASKS.get(env.TASKS.idFromName(`start:${user.id}\n${key}`)), "/start", { kind, input, contacts, owner: user.id });
+  const group = announced && { id: `${kind}:${announced.group}`, rest: announced.rest };
+  const started = await call(env.TASKS.get(env.TASKS.idFromName(`start:${user.id}\n${key}`)), "/start", { kind, input, contacts, group, owner: user.id });
   if (started.error) return errorResponse(started.error);
   return Response.json(createdAnswer(started), { status: 201 });
 }
 
+
+/** Whether the package's group start sends a refused part's contacts again in smaller parts.
+ *  An error of the worker's own (the key's line was busy) is no refusal of a part's size. */
+function resplits(error, contacts) {
+  try {
+    return resplitSize(error, contacts) !== undefined;
+  } catch {
+    return false;
+  }
+}
 
 /** The provider of a task kind: "lensmor.email" → "lensmor". */
 function providerOf(kind) {
@@ -276,7 +296,11 @@ async function create(env, kind, input, owner) {
   const claim = { id: `start:${crypto.randomUUID()}`, priority: "start", user: owner, since: Date.now() };
   const ticket = await lineFor(env, providerOf(kind)).admit(claim);
   const c = client(env, kind, { claim, ticket });
-  return kind === "salesfinity.email" ? c.enrichEmail(input) : kind === "lensmor.phone" ? c.unlockPhones(input) : c.unlockEmails(input);
+  // One create, never a group of its own: a part the provider refuses for its size goes back
+  // to the browser's client with the provider's limit, and that client cuts the rest smaller
+  // (a group made here would start tasks the browser's token never names).
+  const one = { group: false };
+  return kind === "salesfinity.email" ? c.enrichEmail(input) : kind === "lensmor.phone" ? c.unlockPhones(input, one) : c.unlockEmails(input, one);
 }
 
 // ---- upstream calls ----------------------------------------------------------------------------
@@ -511,33 +535,35 @@ export class UnlockTasks {
     return { ok: true };
   }
 
-  /** Today's budget: `{ limit, spent, remaining, day }`. */
+  /** Today's budget as of now (./budget.js): the stored record, a new day's, expired holds gone. */
+  async currentBudget() {
+    return current(await this.storage.get("budget"), Date.now(), settings(this.env).groupHoldMs);
+  }
+
+  /** Today's budget: `{ limit, spent, held, remaining, day }`; `held` is set aside for the
+   *  groups being started. */
   async budget({ limit }) {
-    const day = new Date().toISOString().slice(0, 10);
-    const stored = await this.storage.get("budget");
-    const spent = stored?.day === day ? stored.spent : 0;
-    return { limit, spent, remaining: Math.max(0, limit - spent), day };
+    const record = await this.currentBudget();
+    const remaining = available(record, limit);
+    return { limit, spent: record.spent, held: Math.max(0, limit - record.spent - remaining), remaining, day: record.day };
   }
 
-  /** Reserves `credits` of today's budget, or says how much is left. One object per user, so
-   *  two reservations never interleave. */
-  async reserve({ credits, limit }) {
-    const day = new Date().toISOString().slice(0, 10);
-    const budget = (await this.storage.get("budget")) ?? { day, spent: 0 };
-    if (budget.day !== day) Object.assign(budget, { day, spent: 0 });
-    if (budget.spent + credits > limit) return { ok: false, remaining: Math.max(0, limit - budget.spent), day };
-    budget.spent += credits;
-    await this.storage.put("budget", budget);
-    return { ok: true, day, spent: budget.spent };
+  /** Reserves a start's worst case (a group's first part: the whole group's) in today's
+   *  budget, or says how much is left. One object per user, so two reservations never
+   *  interleave. */
+  async reserve({ credits, limit, group }) {
+    const record = await this.currentBudget();
+    const reserved = reserve(record, { credits, limit, group }, Date.now());
+    if (reserved.ok) await this.storage.put("budget", record);
+    return { ...reserved, day: record.day };
   }
 
-  /** Gives back what a start did not spend (skipped contacts, a refused create). */
-  async settle({ refund, day }) {
-    const budget = await this.storage.get("budget");
-    if (budget?.day === day && refund > 0) {
-      budget.spent = Math.max(0, budget.spent - refund);
-      await this.storage.put("budget", budget);
-    }
+  /** Gives back what a start did not spend (skipped contacts, a refused create), and ends or
+   *  keeps its group's hold. */
+  async settle(request) {
+    const record = await this.currentBudget();
+    settle(record, request, Date.now());
+    await this.storage.put("budget", record);
     return { ok: true };
   }
 
@@ -569,7 +595,7 @@ export class UnlockTasks {
     return this.inflight;
   }
 
-  async startOnce({ kind, input, contacts, owner }) {
+  async startOnce({ kind, input, contacts, group: announced, owner }) {
     const previous = await this.storage.get("started");
     if (previous?.started) {
       const state = await call(taskStub(this.env, previous.kind, previous.taskId), "/state", {});
@@ -579,18 +605,25 @@ export class UnlockTasks {
     const limit = settings(this.env).dailyCredits;
     const worstCase = price * contacts;
     const user = userStub(this.env, owner);
-    const reserved = await call(user, "/reserve", { credits: worstCase, limit });
+    // A group's part: the group's worst case is what its first part holds.
+    const rest = announced ? Math.max(announced.rest, contacts) : 0;
+    const group = announced ? { id: announced.id, credits: price * rest, rest, contacts } : undefined;
+    const reserved = await call(user, "/reserve", { credits: worstCase, limit, group });
     if (!reserved.ok) {
-      return { error: { code: "payment_required", status: 402, errorKey: "USER_BUDGET_EXCEEDED", message: `This start may cost up to ${worstCase} credits; ${reserved.remaining} of your ${limit} for today are left.` } };
+      const what = reserved.group ? `This selection (${rest} contacts not yet started) may cost up to` : "This start may cost up to";
+      return { error: { code: "payment_required", status: 402, errorKey: "USER_BUDGET_EXCEEDED", message: `${what} ${reserved.wanted} credits; ${reserved.remaining} of your ${limit} for today are left.` } };
     }
     let started;
     try {
       started = await create(this.env, kind, input, owner);
     } catch (error) {
       // Refused by the provider: nothing was charged. No answer, or a 5xx: it may have been,
-      // so the reservation stays.
+      // so the reservation stays. A group goes on only after a refusal of its part's size
+      // (the package sends the same contacts again in smaller parts); otherwise it stops here,
+      // and what it still held is freed.
       const unknown = ["network", "server", "timeout", "protocol"].includes(error?.code);
-      if (!unknown) await call(user, "/settle", { refund: worstCase, day: reserved.day });
+      const resplit = !unknown && Boolean(announced) && resplits(error, contacts);
+      await call(user, "/settle", { refund: unknown ? 0 : worstCase, day: reserved.day, group: announced?.id, contacts, resplit });
       throw error;
     }
     const { refunded, paidFor } = await this.skippedContacts(kind, input, started, owner);
@@ -774,7 +807,7 @@ function corsHeaders(origin) {
   return {
     "access-control-allow-origin": origin,
     "access-control-allow-methods": "GET, POST, OPTIONS",
-    "access-control-allow-headers": "authorization, content-type, accept, x-call-source",
+    "access-control-allow-headers": "authorization, content-type, accept, x-call-source, x-unlock-group",
     "access-control-expose-headers": PASSED_HEADERS.join(", "),
     "access-control-max-age": "600",
     vary: "origin",
@@ -817,7 +850,7 @@ function errorFields(error) {
     return { code: error.code, status: error.status, errorKey: error.errorKey, message: error.message, retryAfterMs: error.retryAfterMs };
   }
   if (!(error instanceof UnlockError)) return { code: "server", status: 500, message: "The proxy failed." };
-  return { code: error.code, status: error.status, message: error.message, errorKey: error.errorKey, traceId: error.traceId, field: error.field, retryAfterMs: error.retryAfterMs };
+  return { code: error.code, status: error.status, message: error.message, errorKey: error.errorKey, traceId: error.traceId, field: error.field, retryAfterMs: error.retryAfterMs, details: error.details };
 }
 
 /** The status for an error code, as the package reads it back (an unknown code is a 500). */
@@ -836,11 +869,13 @@ function errorResponse(error) {
   const status = fields.status >= 400 && fields.status <= 599 ? fields.status : statusOf(fields.code);
   // A 429's wait goes on to the client (the provider's Retry-After, or the key's line).
   const wait = status === 429 && Number.isFinite(fields.retryAfterMs) ? { "retry-after": String(Math.max(1, Math.ceil(fields.retryAfterMs / 1000))) } : {};
-  return apiError(status, fields.errorKey ?? fields.code.toUpperCase(), fields.message, fields.traceId, wait);
+  return apiError(status, fields.errorKey ?? fields.code.toUpperCase(), fields.message, fields.traceId, wait, fields.details);
 }
 
-function apiError(status, errorKey, message, traceId = crypto.randomUUID(), headers = {}) {
-  return Response.json({ code: status, message, errorKey, traceId }, { status, headers: { "x-request-id": traceId, ...headers } });
+/** The providers' ApiError body; `details` as the provider sent them (a 422's limit: the
+ *  browser's client cuts a group's parts by it). */
+function apiError(status, errorKey, message, traceId = crypto.randomUUID(), headers = {}, details = undefined) {
+  return Response.json({ code: status, message, errorKey, traceId, ...(details === undefined ? {} : { details }) }, { status, headers: { "x-request-id": traceId, ...headers } });
 }
 
 /** A response from a Durable Object stub has immutable headers: copy it to add CORS. */

@@ -8,6 +8,8 @@ use super::inputs::{read_enrichment, read_selection};
 use super::io;
 use crate::config;
 use crate::error::{Error, ErrorCode};
+use crate::group_header::{Announcement, GROUP_HEADER};
+use crate::group_start;
 use crate::json_view;
 use crate::kind::{Provider, TaskKind};
 use crate::providers;
@@ -166,4 +168,50 @@ pub fn parse_task_response(
     crate::providers::parse_task(kind, &task_id, &response, io::now())
         .map(|snapshot| to_js(&json_view::TaskView::snapshot(&snapshot, None).text()))
         .map_err(|e| to_js_error(&e, None))
+}
+
+/// Reads a group part's `x-unlock-group` header, as a key-holding proxy does before it
+/// reserves the group's worst case: `{ group, rest }`, or throws a `validation` error.
+#[wasm_bindgen(js_name = readGroupHeader, unchecked_return_type = "GroupAnnouncement")]
+pub fn read_group_header(
+    #[wasm_bindgen(unchecked_param_type = "string")] value: JsValue,
+) -> Result<JsValue, JsValue> {
+    text(&value)
+        .and_then(|value| Announcement::parse(&value))
+        .map(|a| to_js(&json_view::announcement(&a)))
+        .ok_or_else(|| {
+            let message = "x-unlock-group must be <16 hex digits>;rest=<1 to 10000>.";
+            to_js_error(&Error::validation(GROUP_HEADER, message), None)
+        })
+}
+
+/// The part size a group's start tries again with after `error` refused a part of
+/// `partLength` contacts (a 422 with a smaller `limit`, or a 400 from a deployment still on
+/// 100 per task), or `undefined` when the group stops there: what a proxy needs to know
+/// whether the rest of a group's reservation is still wanted.
+#[wasm_bindgen(js_name = resplitSize)]
+pub fn resplit_size(
+    #[wasm_bindgen(unchecked_param_type = "UnlockError")] error: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] part_length: JsValue,
+) -> Result<Option<u32>, JsValue> {
+    let read = || {
+        let code = convert::opt_string(&error, "code")?
+            .and_then(|c| ErrorCode::parse(&c))
+            .ok_or_else(|| Error::validation("code", "error.code must be an UnlockError code."))?;
+        let mut cause = Error::new(code, String::new());
+        cause.status = convert::opt_number(&error, "status", "status")?.map(|s| s as u16);
+        cause.limit = convert::opt_number(&error, "limit", "limit")?.map(|l| l as u64);
+        let length = part_length
+            .as_f64()
+            .filter(|n| n.fract() == 0.0 && *n >= 1.0)
+            .ok_or_else(|| {
+                Error::validation(
+                    "partLength",
+                    "partLength must be a whole number of 1 or more.",
+                )
+            })?;
+        let size = group_start::smaller_parts(&cause, length.min(u32::MAX as f64) as usize);
+        Ok::<_, Error>(size.map(|s| s.min(u32::MAX as usize) as u32))
+    };
+    read().map_err(|e| to_js_error(&e, None))
 }

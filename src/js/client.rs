@@ -17,7 +17,9 @@ use super::call::Call;
 use super::convert::{self, get, to_js, to_js_error, to_js_error_from};
 use super::headers::ExtraHeaders;
 use super::hooks::Hooks;
-use super::inputs::{read_contact_query, read_enrichment, read_enrichments, read_selection};
+use super::inputs::{
+    read_contact_query, read_enrichment, read_enrichments, read_selection, read_unlock_options,
+};
 use super::io;
 use super::shared::{Reader, Refusal, Shared};
 use super::watch::{Host, Waiter, Watch};
@@ -116,7 +118,7 @@ impl UnlockClient {
     pub fn unlock_emails(
         &self,
         #[wasm_bindgen(unchecked_param_type = "UnlockInput")] input: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_param_type = "UnlockOptions")] options: Option<JsValue>,
     ) -> Promise {
         self.start_unlock(TaskKind::LensmorEmail, &input, &options)
     }
@@ -126,7 +128,7 @@ impl UnlockClient {
     pub fn unlock_phones(
         &self,
         #[wasm_bindgen(unchecked_param_type = "UnlockInput")] input: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_param_type = "UnlockOptions")] options: Option<JsValue>,
     ) -> Promise {
         self.start_unlock(TaskKind::LensmorPhone, &input, &options)
     }
@@ -343,15 +345,21 @@ impl UnlockClient {
 impl UnlockClient {
     /// Starts an unlock: one task, or a group of tasks when the selection is larger than one
     /// task takes ([`Shared::start_group`]).
+    ///
+    /// With `group: false` (a proxy relaying one part of a browser's group), it is one task
+    /// or a refusal: more than `maxBatch` contacts are a `validation` error, and a refusal of
+    /// its size rejects as it is (its `limit` says how to cut), for the caller to re-split.
     fn start_unlock(&self, kind: TaskKind, input: &JsValue, options: &Option<JsValue>) -> Promise {
-        let checked =
-            Call::read(options).and_then(|call| Ok((call, read_selection(input, MAX_GROUP_IDS)?)));
-        let (call, selection) = match checked {
+        let size = self.shared.config.max_batch;
+        let checked = read_unlock_options(options).and_then(|(call, group)| {
+            let most = if group { MAX_GROUP_IDS } else { size };
+            Ok((call, group, read_selection(input, most)?))
+        });
+        let (call, group, selection) = match checked {
             Ok(checked) => checked,
             Err(error) => return reject(&error),
         };
         let key = config::unlock_key(kind, &selection);
-        let size = self.shared.config.max_batch;
         if selection.personnel_ids.len() > size {
             return self.start_once(key, call, move |shared, call| async move {
                 shared.start_group(kind, selection, size, &call).await
@@ -370,8 +378,8 @@ impl UnlockClient {
             // Refused for its size (the account's limit, an older deployment): nothing was
             // created, so it starts again as a group of smaller parts.
             match group_start::smaller_parts(&error, selection.personnel_ids.len()) {
-                Some(size) => shared.start_group(kind, selection, size, &call).await,
-                None => Err(Refusal::from(error)),
+                Some(size) if group => shared.start_group(kind, selection, size, &call).await,
+                _ => Err(Refusal::from(error)),
             }
         })
     }

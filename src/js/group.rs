@@ -15,6 +15,7 @@ use super::io;
 use super::shared::{Reader, Refusal, Shared};
 use crate::error::Error;
 use crate::governor::Priority;
+use crate::group_header;
 use crate::group_start;
 use crate::http::{HttpRequest, HttpResponse, Millis};
 use crate::json_view;
@@ -101,11 +102,15 @@ impl Shared {
         group_start::affordable(credits as u64, balance)?;
 
         let created_at = io::now();
+        let group = group_header::selection_group(kind, &selection);
         let mut started = group_start::Started::default();
         let mut queue: VecDeque<Selection> = group_start::parts(&selection, size).into();
         let mut request_id = None;
         while let Some(part) = queue.pop_front() {
-            let request = providers::create_unlock(endpoint, kind, &part)?;
+            let mut request = providers::create_unlock(endpoint, kind, &part)?;
+            let rest = part.personnel_ids.len()
+                + queue.iter().map(|p| p.personnel_ids.len()).sum::<usize>();
+            group_header::announce(&mut request, endpoint, &group, rest);
             let sent = self.send(Priority::Start, &request, call, false).await;
             request_id = request_id.or_else(|| {
                 sent.as_ref()
@@ -169,7 +174,9 @@ impl Shared {
         let created_at = io::now();
         let count = profiles.len();
         let run = Rc::new(RefCell::new(Lookups {
+            group: group_header::enrichment_group(&profiles),
             queue: profiles.iter().cloned().enumerate().collect(),
+            unfinished: count,
             created: (0..count).map(|_| None).collect(),
             stop: None,
             request_id: None,
@@ -206,17 +213,26 @@ impl Shared {
     /// none is left or one was refused.
     async fn look_up(&self, run: &RefCell<Lookups>, call: &Call, created_at: u64) {
         loop {
+            // The lookups not yet created, this one's and those in flight included: what a
+            // proxy reserves if this is the first create of the group it sees.
             let next = {
                 let mut run = run.borrow_mut();
                 if run.stop.is_some() {
                     None
                 } else {
-                    run.queue.pop_front()
+                    let rest = run.unfinished;
+                    run.queue
+                        .pop_front()
+                        .map(|next| (next, rest, run.group.clone()))
                 }
             };
-            let Some((index, profile)) = next else { break };
-            let outcome = match providers::create_enrichment(&self.config.endpoint, &profile) {
-                Ok(request) => {
+            let Some(((index, profile), rest, group)) = next else {
+                break;
+            };
+            let endpoint = &self.config.endpoint;
+            let outcome = match providers::create_enrichment(endpoint, &profile) {
+                Ok(mut request) => {
+                    group_header::announce(&mut request, endpoint, &group, rest);
                     let sent = self.send(Priority::Start, &request, call, false).await;
                     let id = sent
                         .as_ref()
@@ -230,6 +246,7 @@ impl Shared {
                 Err(error) => Err(error),
             };
             let mut run = run.borrow_mut();
+            run.unfinished -= 1;
             match outcome {
                 Ok((created, token, id)) => {
                     run.request_id = run.request_id.take().or(id);
@@ -305,7 +322,11 @@ fn group_view(
 /// Where the lookups of one `enrichEmails` call stand: the profiles not yet sent, each one's
 /// create answer (by position), and the refusal that stopped new creates.
 struct Lookups {
+    /// The group's id, announced with each create ([`group_header`]).
+    group: String,
     queue: VecDeque<(usize, Enrichment)>,
+    /// Lookups whose create has not answered yet (queued or in flight).
+    unfinished: usize,
     created: Vec<Option<(Created, Option<ResumeToken>)>>,
     stop: Option<Error>,
     request_id: Option<String>,

@@ -19,6 +19,24 @@ pub(crate) fn read_selection(input: &JsValue, max_batch: usize) -> Result<Select
     Selection::new(event_id.as_deref(), &ids, max_batch)
 }
 
+/// The options of `unlockEmails`/`unlockPhones`: a call's, and `group` (default true: a
+/// selection larger than one task, or refused for its size, starts as a group of tasks).
+pub(crate) fn read_unlock_options(options: &Option<JsValue>) -> Result<(Call, bool), Error> {
+    let options = convert::options(
+        options.as_ref().unwrap_or(&JsValue::UNDEFINED),
+        options::UNLOCK,
+        "options",
+    )?;
+    let call = Call::from_options(&options)?;
+    let group = convert::get(&options, "group")?;
+    let group = match group.as_bool() {
+        Some(group) => group,
+        None if group.is_undefined() => true,
+        None => return Err(Error::validation("group", "group must be true or false.")),
+    };
+    Ok((call, group))
+}
+
 pub(crate) fn read_contact_query(query: &JsValue) -> Result<ContactQuery, Error> {
     let query = convert::options(query, options::CONTACT_QUERY, "query")?;
     let event_id = convert::opt_string(&query, "eventId")?.unwrap_or_default();

@@ -63,6 +63,17 @@ export interface EnrichManyOptions extends CallOptions {
   maxConcurrency?: number | undefined;
 }
 
+/** The options of `unlockEmails` and `unlockPhones`: a call's, and whether it may start a group. */
+export interface UnlockOptions extends CallOptions {
+  /**
+   * Default true: a selection larger than one task (`maxBatch`), or one the provider refuses
+   * for its size, starts as a group of tasks. `false` makes it one task or a refusal: more than
+   * `maxBatch` contacts are a `validation` error, and a size refusal rejects with its `limit`.
+   * For a server that relays one part of a browser's group (the browser's client re-splits).
+   */
+  group?: boolean | undefined;
+}
+
 /** The last argument of every method. */
 export interface CallOptions {
   /**
@@ -271,7 +282,6 @@ export interface CheckedUnlock {
   key: string;
 }
 
-/** `checkEnrichInput`: the lookup as it would be sent (canonical URL), and a key naming it. */
 /** Where a provider is and how its key is sent: `{ [authHeader]: authPrefix + key }`. */
 export interface ProviderFacts {
   baseUrl: string;
@@ -279,6 +289,18 @@ export interface ProviderFacts {
   authPrefix: string;
 }
 
+/**
+ * `readGroupHeader`: what a group's part announces to a key-holding proxy in its
+ * `x-unlock-group` header (sent only by a client without an `apiKey`).
+ */
+export interface GroupAnnouncement {
+  /** 16 lowercase hex digits naming the whole selection, the same in every tab. */
+  group: string;
+  /** The contacts (or profiles) of the group not yet started, this part's included: 1 to 10,000. */
+  rest: number;
+}
+
+/** `checkEnrichInput`: the lookup as it would be sent (canonical URL), and a key naming it. */
 export interface CheckedEnrich {
   linkedinUrl: string;
   type: "work" | "personal";

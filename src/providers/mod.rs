@@ -91,6 +91,12 @@ impl Endpoint {
         })
     }
 
+    /// Whether this client adds the key itself (it talks to the provider), or relies on a
+    /// proxy to add it.
+    pub fn has_key(&self) -> bool {
+        self.api_key.is_some()
+    }
+
     /// Refuses a task of another provider: a token made by a Salesfinity client cannot be
     /// polled through a Lensmor one (it would 404, or worse, hit an unrelated task).
     pub fn check_kind(&self, kind: TaskKind) -> Result<(), Error> {

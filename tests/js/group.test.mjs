@@ -3,7 +3,7 @@
 // group honestly (what started runs on, what did not is listed). Against the strict sandbox.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { UnlockClient } from "../../pkg/node.js";
+import { UnlockClient, readGroupHeader, resplitSize } from "../../pkg/node.js";
 import { EVENT_ID, busiestWindow, rejection, testSandbox, whileHeld } from "../support/sandbox.mjs";
 import { FIRST_ID, unlockedBefore } from "../../sandbox/fixtures.mjs";
 
@@ -31,6 +31,15 @@ after(() => sandbox.close());
 const client = (extra = {}) => new UnlockClient({ provider: "lensmor", apiKey: KEY, baseUrl: sandbox.url, polling: { delaysMs: [20, 40], jitter: 0 }, ...extra });
 const creates = async () => (await sandbox.requests()).filter((r) => r.path === "/external/contacts/unlock" && r.method === "POST");
 const balance = async () => (await client().creditBalance()).balance;
+/** The error `call` throws; fails the test if it returns. */
+function rejectionOf(call) {
+  try {
+    call();
+  } catch (error) {
+    return error;
+  }
+  assert.fail("expected a throw");
+}
 
 test("2,500 contacts start as a group of two tasks; one token follows both; every contact is reported", async () => {
   const ids = fresh(2_500);
@@ -64,6 +73,31 @@ test("a 422 with the account's limit cuts the rest into parts of that size; noth
     const charged = result.items.filter((i) => i.chargeable).length;
     assert.equal(paid - (await balance()), 250 * 15, "each contact charged once");
     assert.ok(charged <= 250);
+  } finally {
+    await sandbox.config({ selectionLimit: 2_000 });
+  }
+});
+
+test("group: false is one task or a refusal: more than maxBatch is refused unsent, a 422 rejects with its limit for the caller to cut", async () => {
+  const before = (await creates()).length;
+  const tooMany = await rejection(client({ maxBatch: 2 }).unlockEmails({ eventId: EVENT_ID, personnelIds: fresh(3) }, { group: false }));
+  assert.equal(tooMany.code, "validation");
+  assert.equal(tooMany.field, "personnelIds");
+  assert.equal((await rejection(client().unlockEmails({ eventId: EVENT_ID, personnelIds: fresh(1) }, { group: "no" }))).field, "group");
+  assert.equal((await creates()).length, before, "nothing sent");
+  await sandbox.config({ selectionLimit: 2 });
+  try {
+    const refused = await rejection(client().unlockEmails({ eventId: EVENT_ID, personnelIds: fresh(3) }, { group: false }));
+    assert.equal(refused.errorKey, "LEAD_SELECTION_LIMIT_EXCEEDED");
+    assert.equal(refused.limit, 2);
+    assert.equal(refused.token, undefined);
+    assert.equal(resplitSize(refused, 3), 2, "what a proxy asks: the caller cuts the rest into parts of 2");
+    assert.equal(resplitSize(refused, 2), undefined);
+    assert.equal(resplitSize({ code: "payment_required", status: 402 }, 3), undefined);
+    assert.equal(resplitSize({ code: "validation", status: 400 }, 2_000), 100, "an older deployment on 100 per task");
+    assert.equal(readGroupHeader("0123456789abcdef;rest=7").rest, 7);
+    assert.equal(rejectionOf(() => readGroupHeader("0123456789abcdef;rest=0")).code, "validation");
+    assert.equal((await creates()).length, before + 1, "one create, no group");
   } finally {
     await sandbox.config({ selectionLimit: 2_000 });
   }
