@@ -191,7 +191,10 @@ pub fn read_group_header(
 /// whether the rest of a group's reservation is still wanted.
 #[wasm_bindgen(js_name = resplitSize)]
 pub fn resplit_size(
-    #[wasm_bindgen(unchecked_param_type = "UnlockError")] error: JsValue,
+    #[wasm_bindgen(
+        unchecked_param_type = "Pick<UnlockErrorFields, \"code\" | \"status\" | \"limit\">"
+    )]
+    error: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] part_length: JsValue,
 ) -> Result<Option<u32>, JsValue> {
     let read = || {

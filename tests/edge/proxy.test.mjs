@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
-import { testSandbox } from "../support/sandbox.mjs";
+import { sandboxControls, testSandbox } from "../support/sandbox.mjs";
 import { installPackedPackage } from "../support/packed.mjs";
 import { startEdgeWorker } from "../support/workerd.mjs";
 import { UnlockClient } from "../../pkg/node.js";
@@ -201,6 +201,19 @@ test("the demo page's proxy mode: browser → worker → provider, with no key i
     const upstream = (await (await fetch(`${demo.sandbox.url}/__sandbox/requests`)).json()).requests;
     assert.ok(upstream.length > 0 && upstream.every((r) => r.hasKey), "the proxy added the key to every request, the contact list's too");
     assert.ok(upstream.some((r) => r.path === "/external/personnel/list"), "the contacts came from the documented personnel route");
+
+    // The whole event (about 400 locked contacts, parts of 100, 15 credits each) is past this
+    // user's 1,500 for today: the worker refuses the group at its first part, nothing is
+    // created, and the page says why. In Chromium, so CORS lets x-unlock-group through.
+    const creates = upstream.filter((r) => r.method === "POST" && r.path === "/external/contacts/unlock").length;
+    await sandboxControls(demo.sandbox.url).config({ balance: { [LENSMOR_KEY]: { lensmor: 1e6 } } }); // the key could pay
+    await page.click("#select-all");
+    await page.waitForFunction(() => Number(document.getElementById("selected-count").textContent) > 300);
+    await page.click("#start");
+    await page.waitForFunction(() => document.getElementById("selection-message").textContent.includes("This selection ("), null, { timeout: 30_000 });
+    assert.match(await page.textContent("#selection-message"), /not yet started\) may cost up to \d+ credits; 1470 of your 1500 for today are left/);
+    const after = (await (await fetch(`${demo.sandbox.url}/__sandbox/requests`)).json()).requests;
+    assert.equal(after.filter((r) => r.method === "POST" && r.path === "/external/contacts/unlock").length, creates, "no part was created");
   } finally {
     await browser.close();
     proxy.close();

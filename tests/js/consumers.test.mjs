@@ -60,6 +60,8 @@ const MISUSES = {
   "event-id-number": `await new UnlockClient({ provider: "lensmor" }).unlockEmails({ eventId: 139574, personnelIds: ["2"] });`,
   "wrong-email-type": `await new UnlockClient({ provider: "salesfinity" }).enrichEmail({ linkedinUrl: "x", type: "home" });`,
   "result-before-done": `const s = await new UnlockClient({ provider: "lensmor" }).pollOnce("t"); s.result.delivered;`,
+  "group-not-boolean": `await new UnlockClient({ provider: "lensmor" }).unlockEmails({ personnelIds: ["2"] }, { group: "no" });`,
+  "group-on-precheck": `await new UnlockClient({ provider: "lensmor" }).precheckEmails({ personnelIds: ["2"] }, { group: false });`,
 };
 
 test("misuse is a compile error, each one", () => {
