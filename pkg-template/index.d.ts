@@ -7,8 +7,8 @@ export type {
   TaskKind, TaskStatus, ItemStatus, PollingOptions, ClientOptions, UnlockInput, EnrichInput,
   StartedTask, RunningTask, NothingStarted, StartBase, Item, Snapshot, TaskResult, PollStep, UnlockEvent,
   WaitOptions, Balance, Precheck, UnlockErrorCode, UnlockErrorFields, CheckedUnlock, CheckedEnrich,
-  SkipReason, SkippedContact, Anomaly, ContactQuery, Contact, ContactPage, CallOptions, RequestInfo,
-  ResponseInfo, WaitInfo,
+  SkipReason, SkippedContact, Anomaly, ContactQuery, Contact, ContactPage, CallOptions, UnlockOptions,
+  RequestInfo, ResponseInfo, WaitInfo,
 } from "./unlock_tasks.js";
 
 /** What every client can do, whatever its provider. */
