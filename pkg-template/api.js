@@ -3,7 +3,7 @@
 // the .wasm its own way, then re-exports this list; a new function is one line here (and its
 // type in api.d.ts). The error class lives here too rather than in a module of its own: every
 // import an entry's imports add is one more round trip before a page can fetch the .wasm.
-export { UnlockClient, KeyGovernor, checkUnlockInput, checkEnrichInput, tokenFor, parseTaskResponse, creditsPerContact, providerFacts, proxyStatus, createdAnswer, readGroupHeader, resplitSize } from "./unlock_tasks.js";
+export { UnlockClient, KeyGovernor, checkUnlockInput, checkEnrichInput, tokenFor, parseTaskResponse, creditsPerContact, providerFacts, proxyStatus, createdAnswer, readGroupHeader, resplitSize, describeToken } from "./unlock_tasks.js";
 
 /**
  * The class of every error this package throws or rejects with. Errors are created inside the

@@ -1,10 +1,25 @@
-// What the package adds in JavaScript around the WebAssembly client: an async iterator of
-// progress, a start-and-wait shortcut for scripts, and a readable console.log. Each is built
-// on the client's own methods; no rule of polling lives here.
+// What the package adds in JavaScript around the WebAssembly client: waits shared by the tabs
+// of an origin (./tabs.js), an async iterator of progress, a start-and-wait shortcut for
+// scripts, and a readable console.log. Each is built on the client's own methods; no rule of
+// polling lives here. (The build inlines ./tabs.js here: nothing more to ship or load.)
+import { canShare, sharedWait } from "./tabs.js";
 
-/** Adds `watch`, `complete` and a readable inspection to the client class. */
-export function extend(UnlockClient) {
+/** The option names of `waitForTask` (as the client checks them). */
+const WAIT_OPTIONS = new Set(["signal", "user", "onProgress", "onEvent", "maxWaitMs"]);
+
+/** Adds the shared `waitForTask`, `watch`, `complete` and a readable inspection to the client
+ *  class; `describeToken` is the glue's. */
+export function extend(UnlockClient, { describeToken }) {
+  const ownWait = UnlockClient.prototype.waitForTask;
+  function waitForTask(token, options) {
+    const own = (t, o) => ownWait.call(this, t, o);
+    // Options the client would refuse are left to it, so its error is the one you get.
+    const plain = options === undefined || (typeof options === "object" && options !== null && Object.keys(options).every((k) => WAIT_OPTIONS.has(k)));
+    if (!this.shareAcrossTabs || !canShare() || !plain) return own(token, options);
+    return sharedWait(describeToken, `${this.provider}|${this.baseUrl}`, own, token, options);
+  }
   Object.defineProperties(UnlockClient.prototype, {
+    waitForTask: { value: waitForTask, writable: true, configurable: true },
     watch: { value: watch, writable: true, configurable: true },
     complete: { value: complete, writable: true, configurable: true },
     [Symbol.for("nodejs.util.inspect.custom")]: { value: inspect, configurable: true },

@@ -12,7 +12,7 @@ export type {
 } from "./unlock_tasks.js";
 
 /** What every client can do, whatever its provider. */
-type Common = "creditBalance" | "getTask" | "waitForTask" | "pollOnce" | "free" | typeof Symbol.dispose;
+type Common = "creditBalance" | "getTask" | "waitForTask" | "pollOnce" | "free" | "baseUrl" | "shareAcrossTabs" | typeof Symbol.dispose;
 
 /** What the package adds to every client in JavaScript. */
 export interface ClientExtras {

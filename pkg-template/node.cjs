@@ -7,7 +7,7 @@ const glue = require("./unlock_tasks.cjs");
 const { extend } = require("./extras.cjs");
 
 glue.initSync({ module: readFileSync(join(__dirname, "unlock_tasks_bg.wasm")) });
-extend(glue.UnlockClient);
+extend(glue.UnlockClient, glue);
 
 // A plain object (the values, not api.cjs's getters and __esModule mark), as before.
 module.exports = { ...require("./api.cjs") };

@@ -66,6 +66,11 @@ for (const name of readdirSync(join(root, "pkg-template"))) {
 rmSync(join(pkg, ".gitignore"), { force: true });
 copyFileSync(join(root, "LICENSE"), join(pkg, "LICENSE"));
 
+// extras.js with ./tabs.js inlined, so it ships as one file (and its CommonJS copy needs nothing
+// more); workerd's entry, which is not bundled here, imports it.
+buildSync({ entryPoints: [join(pkg, "extras.js")], outfile: join(pkg, "extras.js"), allowOverwrite: true, bundle: true, format: "esm", platform: "neutral", logLevel: "error" });
+rmSync(join(pkg, "tabs.js"));
+
 // CommonJS for require() (Jest's default mode, Node before 20.19): the same glue, converted by
 // esbuild; it is always initialized with the .wasm's bytes, so its import.meta default is unused.
 for (const [from, to] of [["unlock_tasks.js", "unlock_tasks.cjs"], ["extras.js", "extras.cjs"], ["api.js", "api.cjs"]]) {

@@ -41,6 +41,7 @@ pub struct ClientOptions {
     pub rate_window_ms: Option<f64>,
     pub max_batch: Option<f64>,
     pub max_retries: Option<f64>,
+    pub share_across_tabs: Option<bool>,
 }
 
 /// What a client runs with: every default applied, every rule checked.
@@ -54,6 +55,9 @@ pub struct ClientConfig {
     /// The client's request budget: this many requests per window.
     pub rate_limit: u32,
     pub rate_window_ms: u64,
+    /// Waits on one task share one poller across the tabs of an origin, where the runtime has
+    /// Web Locks and BroadcastChannel (the package's JS layer does the sharing). Default true.
+    pub share_across_tabs: bool,
 }
 
 impl ClientConfig {
@@ -111,6 +115,7 @@ impl ClientConfig {
             },
             rate_limit,
             rate_window_ms,
+            share_across_tabs: options.share_across_tabs.unwrap_or(true),
         })
     }
 
@@ -195,6 +200,7 @@ mod tests {
     fn defaults() {
         let config = ClientConfig::new(options("lensmor"), 7).unwrap();
         assert_eq!(config.max_batch, DEFAULT_MAX_BATCH);
+        assert!(config.share_across_tabs);
         assert_eq!(config.request_timeout_ms, 30_000);
         assert_eq!(config.retry.max_retries, 2);
         assert_eq!((config.rate_limit, config.rate_window_ms), (110, 60_000));

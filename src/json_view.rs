@@ -359,6 +359,17 @@ pub fn provider_facts(facts: &ProviderFacts) -> String {
     })
 }
 
+/// A token's description: `{ kind, taskId, key, createdAt, parts }`.
+pub fn token_info(info: &crate::tracking::TokenInfo) -> String {
+    text(|obj| {
+        obj.str("kind", info.kind.as_str())
+            .str("taskId", &info.task_id)
+            .str("key", &info.key)
+            .uint("createdAt", info.created_at)
+            .uint("parts", info.parts as u64);
+    })
+}
+
 /// A group part's announcement, as a proxy reads it: `{ group, rest }`.
 pub fn announcement(announcement: &crate::group_header::Announcement) -> String {
     text(|obj| {

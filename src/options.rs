@@ -20,6 +20,7 @@ pub const CLIENT: &[&str] = &[
     "onRequest",
     "onResponse",
     "onWait",
+    "shareAcrossTabs",
 ];
 /// What every method takes as its last argument.
 pub const CALL: &[&str] = &["signal", "user"];

@@ -18,6 +18,55 @@ pub fn group_key(kind: TaskKind, first_task_id: &str) -> String {
     format!("{}\ngroup\n{first_task_id}", kind.as_str())
 }
 
+/// What a token names, read without a client: for a page that coordinates its tabs (one lock
+/// per task, named by `key`) or lists the tasks it keeps (`running()`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenInfo {
+    pub kind: TaskKind,
+    /// The task's id; a group's first part's.
+    pub task_id: String,
+    /// The key one poll loop of this task (or group) is known by, the same for every token of
+    /// it however far polling went: [`Tracking::key`].
+    pub key: String,
+    /// When the task (a group: its first part) was created, epoch ms.
+    pub created_at: Millis,
+    /// A group's parts; 1 for a task.
+    pub parts: usize,
+}
+
+impl TokenInfo {
+    /// Reads a task's (`ut1.`) or a group's (`ug1.`) token, checked as a resume would check it.
+    pub fn read(token: &str) -> Result<TokenInfo, Error> {
+        if GroupToken::is_group(token) {
+            let group = GroupToken::decode(token)?;
+            let first = group
+                .parts
+                .first()
+                .ok_or_else(|| Error::protocol("internal: a group without parts"))?;
+            return Ok(TokenInfo {
+                kind: group.kind,
+                task_id: first.token.task_id.clone(),
+                key: group_key(group.kind, &first.token.task_id),
+                created_at: group
+                    .parts
+                    .iter()
+                    .map(|p| p.token.created_at)
+                    .min()
+                    .unwrap_or_default(),
+                parts: group.parts.len(),
+            });
+        }
+        let token = ResumeToken::decode(token)?;
+        Ok(TokenInfo {
+            key: task_key(token.kind, &token.task_id),
+            kind: token.kind,
+            task_id: token.task_id,
+            created_at: token.created_at,
+            parts: 1,
+        })
+    }
+}
+
 /// One task's poller, or a group's.
 #[derive(Debug, Clone)]
 pub enum Tracking {
@@ -137,5 +186,53 @@ impl Tracking {
             Tracking::Task(p) => p.token().encode(),
             Tracking::Group(g) => g.token().encode(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::group_token::PartToken;
+
+    #[test]
+    fn a_token_names_its_task_the_same_however_far_polling_went() {
+        let first = ResumeToken::new(TaskKind::LensmorEmail, "321", 1_000, 3_000).unwrap();
+        let info = TokenInfo::read(&first.encode()).unwrap();
+        assert_eq!(
+            (
+                info.kind,
+                info.task_id.as_str(),
+                info.created_at,
+                info.parts
+            ),
+            (TaskKind::LensmorEmail, "321", 1_000, 1)
+        );
+        let mut later = first.clone();
+        later.polls = 4;
+        later.next_poll_at = 90_000;
+        assert_eq!(TokenInfo::read(&later.encode()).unwrap().key, info.key);
+
+        let part = |id: &str, at| PartToken {
+            token: ResumeToken::new(TaskKind::LensmorPhone, id, at, 0).unwrap(),
+            ended: false,
+        };
+        let group = GroupToken::new(
+            TaskKind::LensmorPhone,
+            vec![part("7", 5_000), part("8", 4_000)],
+        )
+        .unwrap()
+        .encode();
+        let info = TokenInfo::read(&group).unwrap();
+        assert_eq!(
+            (info.task_id.as_str(), info.created_at, info.parts),
+            ("7", 4_000, 2)
+        );
+        assert_eq!(info.key, group_key(TaskKind::LensmorPhone, "7"));
+        assert_ne!(
+            info.key,
+            task_key(TaskKind::LensmorPhone, "7"),
+            "a group is not its first task"
+        );
+        assert!(TokenInfo::read("ut1.nope").is_err());
     }
 }

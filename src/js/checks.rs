@@ -14,6 +14,7 @@ use crate::json_view;
 use crate::kind::{Provider, TaskKind};
 use crate::providers;
 use crate::token::ResumeToken;
+use crate::tracking::TokenInfo;
 
 /// Checks an unlock input the way `unlockEmails` does, sending nothing. Returns the normalized
 /// selection and its `key` (the same for the same contacts in any order), or throws an
@@ -217,4 +218,17 @@ pub fn resplit_size(
         Ok::<_, Error>(size.map(|s| s.min(u32::MAX as usize) as u32))
     };
     read().map_err(|e| to_js_error(&e, None))
+}
+
+/// What a token names, without a client: `{ kind, taskId, key, createdAt, parts }`; `key` is
+/// the same for every token of one task (or group), however far its polling went. Throws a
+/// `validation` error for a token that would not resume.
+#[wasm_bindgen(js_name = describeToken, unchecked_return_type = "TokenInfo")]
+pub fn describe_token(
+    #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
+) -> Result<JsValue, JsValue> {
+    convert::token(&token)
+        .and_then(|token| TokenInfo::read(&token))
+        .map(|info| to_js(&json_view::token_info(&info)))
+        .map_err(|e| to_js_error(&e, None))
 }

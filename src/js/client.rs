@@ -82,6 +82,7 @@ impl UnlockClient {
             rate_window_ms: number(&rate, "windowMs", "rateLimit.windowMs")?,
             max_batch: number(&options, "maxBatch", "maxBatch")?,
             max_retries: number(&options, "maxRetries", "maxRetries")?,
+            share_across_tabs: convert::opt_bool(&options, "shareAcrossTabs")?,
         };
         let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
         let config = ClientConfig::new(read, seed)?;
@@ -104,6 +105,21 @@ impl UnlockClient {
                 watches: RefCell::default(),
             }),
         })
+    }
+
+    /// Where this client's requests go (the provider, or a proxy): with the provider, what
+    /// tells one deployment's tasks from another's in the tabs of one origin.
+    #[wasm_bindgen(getter, js_name = baseUrl)]
+    pub fn base_url(&self) -> String {
+        self.shared.config.endpoint.base_url.clone()
+    }
+
+    /// Whether waits on a task share one poller with the other tabs of this origin (the
+    /// `shareAcrossTabs` option; they do only where the runtime has Web Locks and
+    /// BroadcastChannel).
+    #[wasm_bindgen(getter, js_name = shareAcrossTabs)]
+    pub fn share_across_tabs(&self) -> bool {
+        self.shared.config.share_across_tabs
     }
 
     /// The provider this client talks to.

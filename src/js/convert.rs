@@ -237,6 +237,18 @@ pub(crate) fn opt_text_list(object: &JsValue, name: &str) -> Result<Vec<String>,
         .collect()
 }
 
+/// A boolean own property, `None` when absent.
+pub(crate) fn opt_bool(object: &JsValue, name: &str) -> Result<Option<bool>, Error> {
+    let value = get(object, name)?;
+    if absent(&value) {
+        return Ok(None);
+    }
+    value
+        .as_bool()
+        .map(Some)
+        .ok_or_else(|| Error::validation(name, format!("{name} must be true or false.")))
+}
+
 pub(crate) fn opt_number(object: &JsValue, name: &str, label: &str) -> Result<Option<f64>, Error> {
     let value = get(object, name)?;
     if absent(&value) {

@@ -28,13 +28,7 @@ pub(crate) fn read_unlock_options(options: &Option<JsValue>) -> Result<(Call, bo
         "options",
     )?;
     let call = Call::from_options(&options)?;
-    let group = convert::get(&options, "group")?;
-    let group = match group.as_bool() {
-        Some(group) => group,
-        None if group.is_undefined() => true,
-        None => return Err(Error::validation("group", "group must be true or false.")),
-    };
-    Ok((call, group))
+    Ok((call, convert::opt_bool(&options, "group")?.unwrap_or(true)))
 }
 
 pub(crate) fn read_contact_query(query: &JsValue) -> Result<ContactQuery, Error> {

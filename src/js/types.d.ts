@@ -40,6 +40,13 @@ export interface ClientOptions {
    */
   maxBatch?: number | undefined;
   /**
+   * Default true: in a browser, waits on one task share one poller across the tabs of this
+   * origin (Web Locks elect the tab that polls, BroadcastChannel carries its snapshots, events
+   * and result to the others; when it closes or freezes, another takes over). Where the
+   * runtime lacks either API (Node, workerd, Deno, old browsers), each wait polls on its own.
+   */
+  shareAcrossTabs?: boolean | undefined;
+  /**
    * Headers sent with every request, for a proxy that must know who calls (a session token):
    * an object, or a function called before each request (it may return a promise, so a token
    * can be refreshed). The package's own headers win on a clash.
@@ -287,6 +294,19 @@ export interface ProviderFacts {
   baseUrl: string;
   authHeader: string;
   authPrefix: string;
+}
+
+/** `describeToken`: what a token names, read without a client. */
+export interface TokenInfo {
+  kind: TaskKind;
+  /** The task's id (a group's first part's). */
+  taskId: string;
+  /** The same for every token of this task (or group), however far its polling went. */
+  key: string;
+  /** When the task (a group's first part) was created, epoch ms. */
+  createdAt: number;
+  /** A group's parts; 1 for a task. */
+  parts: number;
 }
 
 /**

@@ -62,7 +62,7 @@ test("every entry exports the same API: ESM, require(), and unlock-tasks/init in
       esmInit: names(esmInit), cjsInit: names(require("unlock-tasks/init")),
     }));
   `));
-  const api = ["KeyGovernor", "UnlockClient", "UnlockError", "checkEnrichInput", "checkUnlockInput", "createdAnswer", "creditsPerContact", "parseTaskResponse", "providerFacts", "proxyStatus", "readGroupHeader", "resplitSize", "tokenFor"];
+  const api = ["KeyGovernor", "UnlockClient", "UnlockError", "checkEnrichInput", "checkUnlockInput", "createdAnswer", "creditsPerContact", "describeToken", "parseTaskResponse", "providerFacts", "proxyStatus", "readGroupHeader", "resplitSize", "tokenFor"];
   assert.deepEqual(out, { esm: api, cjs: api, esmInit: api, cjsInit: api });
 });
 
@@ -73,7 +73,7 @@ test("every entry file declares the same exports, the browser's bundled ones inc
     const { metafile } = buildSync({ entryPoints: [join(folder, file)], bundle: true, write: false, format: "esm", platform: "neutral", metafile: true, outdir: "out", external: ["*.wasm", "node:*"], logLevel: "silent" });
     return Object.values(metafile.outputs).find((o) => o.entryPoint).exports.filter((name) => name !== "init").sort();
   };
-  const api = ["KeyGovernor", "UnlockClient", "UnlockError", "checkEnrichInput", "checkUnlockInput", "createdAnswer", "creditsPerContact", "parseTaskResponse", "providerFacts", "proxyStatus", "readGroupHeader", "resplitSize", "tokenFor"];
+  const api = ["KeyGovernor", "UnlockClient", "UnlockError", "checkEnrichInput", "checkUnlockInput", "createdAnswer", "creditsPerContact", "describeToken", "parseTaskResponse", "providerFacts", "proxyStatus", "readGroupHeader", "resplitSize", "tokenFor"];
   for (const file of ["index.js", "init.js", "node.js", "workerd.js"]) assert.deepEqual(exportsOf(file), api, file);
   // The browser's and Node's entries are one file each: nothing to load before the .wasm but
   // Node's own modules.
