@@ -3,23 +3,144 @@
 // scripts, and a readable console.log. Each is built on the client's own methods; no rule of
 // polling lives here. (The build inlines ./tabs.js here: nothing more to ship or load.)
 import { canShare, sharedWait } from "./tabs.js";
+import { Keeper, notKept, progressOf } from "./store.js";
 
 /** The option names of `waitForTask` (as the client checks them). */
 const WAIT_OPTIONS = new Set(["signal", "user", "onProgress", "onEvent", "maxWaitMs"]);
+const RESUME_OPTIONS = new Set(["signal", "user", "onProgress", "maxWaitMs"]);
+/** The methods that start tasks: what they start is kept in the client's store. */
+const STARTS = ["unlockEmails", "unlockPhones", "enrichEmail", "enrichEmails"];
 
-/** Adds the shared `waitForTask`, `watch`, `complete` and a readable inspection to the client
- *  class; `describeToken` is the glue's. */
+/** Adds the shared and kept `waitForTask`, the kept starts, `running`, `resumeAll`, `watch`,
+ *  `complete` and a readable inspection to the client class; `describeToken` is the glue's. */
 export function extend(UnlockClient, { describeToken }) {
-  const ownWait = UnlockClient.prototype.waitForTask;
+  const proto = UnlockClient.prototype;
+  const keepers = new WeakMap();
+  /** The client's keeper of running tasks, or null without a `store`. */
+  const keeperOf = (client) => {
+    if (client.store === undefined) return null;
+    if (!keepers.has(client)) keepers.set(client, new Keeper(client.store, `${client.provider}|${client.baseUrl}`, describeToken));
+    return keepers.get(client);
+  };
+  const own = (options, name) => (Object.hasOwn(options, name) ? options[name] : undefined);
+  /** Whether `options` is absent or an object naming only `known`; false when it cannot even be
+   *  read (a Proxy whose traps throw): the client's own method then reports it. */
+  const plainOptions = (options, known) => {
+    if (options === undefined) return true;
+    try {
+      return typeof options === "object" && options !== null && Object.keys(options).every((k) => known.has(k)) && [...known].every((k) => (own(options, k), true));
+    } catch {
+      return false;
+    }
+  };
+
+  const ownWait = proto.waitForTask;
   function waitForTask(token, options) {
-    const own = (t, o) => ownWait.call(this, t, o);
+    const wait = (t, o) => ownWait.call(this, t, o);
     // Options the client would refuse are left to it, so its error is the one you get.
-    const plain = options === undefined || (typeof options === "object" && options !== null && Object.keys(options).every((k) => WAIT_OPTIONS.has(k)));
-    if (!this.shareAcrossTabs || !canShare() || !plain) return own(token, options);
-    return sharedWait(describeToken, `${this.provider}|${this.baseUrl}`, own, token, options);
+    if (!plainOptions(options, WAIT_OPTIONS)) return wait(token, options);
+    const keeper = keeperOf(this);
+    let opts = options;
+    if (keeper) {
+      const onProgress = own(options ?? {}, "onProgress");
+      let kept = "";
+      opts = { ...options, onProgress: (snapshot) => {
+        // Written when what the store shows changes (settled count or status), not per snapshot.
+        const progress = progressOf(snapshot);
+        if (JSON.stringify(progress) !== kept) {
+          kept = JSON.stringify(progress);
+          keeper.progress(token, progress).catch(storeWarning);
+        }
+        if (typeof onProgress === "function") onProgress(snapshot);
+      } };
+    }
+    const shared = this.shareAcrossTabs && canShare();
+    const waiting = shared ? sharedWait(describeToken, `${this.provider}|${this.baseUrl}`, wait, token, opts) : wait(token, opts);
+    if (!keeper) return waiting;
+    // Delivered (or gone at the provider): the task leaves the store. A timeout or an abort
+    // keeps it, to resume later.
+    return waiting.then(
+      async (result) => {
+        await keeper.remove(token).catch(storeWarning);
+        return result;
+      },
+      async (error) => {
+        if (error?.code === "not_found") await keeper.remove(token).catch(storeWarning);
+        throw error;
+      },
+    );
   }
-  Object.defineProperties(UnlockClient.prototype, {
+
+  const ownPollOnce = proto.pollOnce;
+  async function pollOnce(token, options) {
+    const step = await ownPollOnce.call(this, token, options);
+    const keeper = keeperOf(this);
+    if (keeper && step.done) await keeper.remove(token).catch(storeWarning);
+    return step;
+  }
+
+  const starts = {};
+  for (const name of STARTS) {
+    const start = proto[name];
+    starts[name] = {
+      async value(...args) {
+        const keeper = keeperOf(this);
+        if (!keeper) return start.apply(this, args);
+        let task;
+        try {
+          task = await start.apply(this, args);
+        } catch (error) {
+          // A group stopped part-way: the parts that started are kept too.
+          if (typeof error?.token === "string") await keeper.add(error.token).catch(storeWarning);
+          throw error;
+        }
+        if (task.started && typeof task.token === "string") {
+          try {
+            await keeper.add(task.token);
+          } catch (cause) {
+            throw notKept(cause, task);
+          }
+        }
+        return task;
+      },
+      writable: true,
+      configurable: true,
+    };
+  }
+
+  /** The running tasks this client's store keeps: `{ kind, taskId, token, startedAt, parts, progress }`. */
+  async function running() {
+    const keeper = keeperOf(this);
+    if (!keeper) throw noStore("running()");
+    return keeper.list();
+  }
+
+  /** Waits on every kept task under this client's one budget: each entry with its `result`,
+   *  or its `error` (a timeout or abort keeps it in the store). */
+  async function resumeAll(options = {}) {
+    if (!plainOptions(options, RESUME_OPTIONS)) {
+      throw Object.assign(new Error(`resumeAll takes { ${[...RESUME_OPTIONS].join(", ")} }.`), { name: "UnlockError", code: "validation", field: "options" });
+    }
+    const tasks = await this.running();
+    const onProgress = own(options, "onProgress");
+    const base = {};
+    for (const name of ["signal", "user", "maxWaitMs"]) if (own(options, name) !== undefined) base[name] = own(options, name);
+    return Promise.all(tasks.map(async (task) => {
+      const wait = { ...base, ...(typeof onProgress === "function" ? { onProgress: (snapshot) => onProgress(snapshot, task) } : {}) };
+      try {
+        return { ...task, result: await this.waitForTask(task.token, wait) };
+      } catch (error) {
+        return { ...task, error };
+      }
+    }));
+  }
+
+  Object.defineProperties(proto, {
+    ...starts,
     waitForTask: { value: waitForTask, writable: true, configurable: true },
+    pollOnce: { value: pollOnce, writable: true, configurable: true },
+    running: { value: running, writable: true, configurable: true },
+    resumeAll: { value: resumeAll, writable: true, configurable: true },
     watch: { value: watch, writable: true, configurable: true },
     complete: { value: complete, writable: true, configurable: true },
     [Symbol.for("nodejs.util.inspect.custom")]: { value: inspect, configurable: true },
@@ -80,4 +201,14 @@ async function complete(start, options) {
 
 function inspect() {
   return `UnlockClient { provider: '${this.provider}' }`;
+}
+
+function noStore(method) {
+  return Object.assign(new Error(`${method} lists the tasks the client's store keeps: create the client with a store ("local", or an object with get, set and delete).`), { name: "UnlockError", code: "validation", field: "store" });
+}
+
+/** A store that fails while a wait goes on, or after its result was delivered, must not lose
+ *  the result: it is said, and the entry stays (resuming it again costs a poll, nothing more). */
+function storeWarning(error) {
+  console.error("unlock-tasks: the store failed; the task's result was still delivered.", error);
 }

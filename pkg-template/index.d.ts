@@ -1,6 +1,6 @@
 /// <reference lib="esnext.disposable" />
 // (wasm-bindgen declares `[Symbol.dispose]` on UnlockClient; this lib names that symbol.)
-import type { UnlockClient as GeneratedClient, ClientOptions, UnlockErrorFields, Snapshot, StartedTask, TaskResult, WaitOptions } from "./unlock_tasks.js";
+import type { UnlockClient as GeneratedClient, ClientOptions, UnlockErrorFields, Snapshot, StartedTask, TaskResult, WaitOptions, KeptTask } from "./unlock_tasks.js";
 
 export * from "./api.js";
 export type {
@@ -8,11 +8,11 @@ export type {
   StartedTask, RunningTask, NothingStarted, StartBase, Item, Snapshot, TaskResult, PollStep, UnlockEvent,
   WaitOptions, Balance, Precheck, UnlockErrorCode, UnlockErrorFields, CheckedUnlock, CheckedEnrich,
   SkipReason, SkippedContact, Anomaly, ContactQuery, Contact, ContactPage, CallOptions, UnlockOptions,
-  RequestInfo, ResponseInfo, WaitInfo,
+  RequestInfo, ResponseInfo, WaitInfo, UnlockStore, KeptTask,
 } from "./unlock_tasks.js";
 
 /** What every client can do, whatever its provider. */
-type Common = "creditBalance" | "getTask" | "waitForTask" | "pollOnce" | "free" | "baseUrl" | "shareAcrossTabs" | typeof Symbol.dispose;
+type Common = "creditBalance" | "getTask" | "waitForTask" | "pollOnce" | "free" | "baseUrl" | "shareAcrossTabs" | "store" | typeof Symbol.dispose;
 
 /** What the package adds to every client in JavaScript. */
 export interface ClientExtras {
@@ -24,6 +24,18 @@ export interface ClientExtras {
   watch(token: string, options?: { signal?: AbortSignal | undefined; user?: string | undefined; maxWaitMs?: number | undefined }): AsyncGenerator<Snapshot, TaskResult, undefined>;
   /** Starts and waits in one call: the result, or `null` when nothing needed unlocking. */
   complete(start: StartedTask | Promise<StartedTask>, options?: WaitOptions): Promise<TaskResult | null>;
+  /** The running tasks (and groups) the client's `store` keeps, oldest first. */
+  running(): Promise<KeptTask[]>;
+  /**
+   * Waits on every task the store keeps, under this client's one budget: each with its
+   * `result`, or its `error` (a timeout or abort keeps it in the store for later).
+   */
+  resumeAll(options?: {
+    signal?: AbortSignal | undefined;
+    user?: string | undefined;
+    maxWaitMs?: number | undefined;
+    onProgress?: ((snapshot: Snapshot, task: KeptTask) => void) | undefined;
+  }): Promise<Array<KeptTask & ({ result: TaskResult; error?: undefined } | { result?: undefined; error: UnlockError })>>;
 }
 
 /** A client made with `provider: "lensmor"`: only Lensmor's methods exist on it. */

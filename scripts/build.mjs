@@ -66,10 +66,10 @@ for (const name of readdirSync(join(root, "pkg-template"))) {
 rmSync(join(pkg, ".gitignore"), { force: true });
 copyFileSync(join(root, "LICENSE"), join(pkg, "LICENSE"));
 
-// extras.js with ./tabs.js inlined, so it ships as one file (and its CommonJS copy needs nothing
+// extras.js with ./tabs.js and ./store.js inlined, so it ships as one file (and its CommonJS copy needs nothing
 // more); workerd's entry, which is not bundled here, imports it.
 buildSync({ entryPoints: [join(pkg, "extras.js")], outfile: join(pkg, "extras.js"), allowOverwrite: true, bundle: true, format: "esm", platform: "neutral", logLevel: "error" });
-rmSync(join(pkg, "tabs.js"));
+for (const inlined of ["tabs.js", "store.js"]) rmSync(join(pkg, inlined));
 
 // CommonJS for require() (Jest's default mode, Node before 20.19): the same glue, converted by
 // esbuild; it is always initialized with the .wasm's bytes, so its import.meta default is unused.

@@ -21,6 +21,7 @@ pub const CLIENT: &[&str] = &[
     "onResponse",
     "onWait",
     "shareAcrossTabs",
+    "store",
 ];
 /// What every method takes as its last argument.
 pub const CALL: &[&str] = &["signal", "user"];

@@ -46,6 +46,9 @@ fn reject(error: &Error) -> Promise {
 #[wasm_bindgen]
 pub struct UnlockClient {
     shared: Rc<Shared>,
+    /// Where the package's JS layer keeps the tokens of running tasks (the `store` option,
+    /// checked here): `"local"`, an object with `get`/`set`/`delete`, or `undefined`.
+    store: JsValue,
 }
 
 #[wasm_bindgen]
@@ -104,7 +107,15 @@ impl UnlockClient {
                 selection_of: RefCell::default(),
                 watches: RefCell::default(),
             }),
+            store: convert::opt_store(&options)?,
         })
+    }
+
+    /// The `store` option as given (`"local"`, your object, or `undefined`): where the tokens
+    /// of running tasks are kept for `running()` and `resumeAll()`.
+    #[wasm_bindgen(getter, unchecked_return_type = "\"local\" | UnlockStore | undefined")]
+    pub fn store(&self) -> JsValue {
+        self.store.clone()
     }
 
     /// Where this client's requests go (the provider, or a proxy): with the provider, what

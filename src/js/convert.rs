@@ -237,6 +237,23 @@ pub(crate) fn opt_text_list(object: &JsValue, name: &str) -> Result<Vec<String>,
         .collect()
 }
 
+/// The client's `store` option: absent, `"local"`, or an object whose `get`, `set` and
+/// `delete` are functions (its own or its class's).
+pub(crate) fn opt_store(options: &JsValue) -> Result<JsValue, Error> {
+    let value = get(options, "store")?;
+    if absent(&value) || value.as_string().as_deref() == Some("local") {
+        return Ok(value);
+    }
+    let method = |name: &str| Reflect::get(&value, &name.into()).is_ok_and(|f| f.is_function());
+    if value.is_object() && ["get", "set", "delete"].into_iter().all(method) {
+        return Ok(value);
+    }
+    Err(Error::validation(
+        "store",
+        "store must be \"local\" or an object with get, set and delete functions.",
+    ))
+}
+
 /// A boolean own property, `None` when absent.
 pub(crate) fn opt_bool(object: &JsValue, name: &str) -> Result<Option<bool>, Error> {
     let value = get(object, name)?;

@@ -47,6 +47,14 @@ export interface ClientOptions {
    */
   shareAcrossTabs?: boolean | undefined;
   /**
+   * Where the tokens of this client's running tasks are kept, so that after a reload (or in
+   * another process) `running()` lists them and `resumeAll()` resumes them: `"local"` for
+   * localStorage in a browser, or any object with `get`/`set`/`delete` (a server's database, an
+   * edge KV). A started task (or group) is kept until its result was delivered to a caller. The
+   * store holds tokens, never a key.
+   */
+  store?: "local" | UnlockStore | undefined;
+  /**
    * Headers sent with every request, for a proxy that must know who calls (a session token):
    * an object, or a function called before each request (it may return a promise, so a token
    * can be refreshed). The package's own headers win on a clash.
@@ -296,6 +304,27 @@ export interface ProviderFacts {
   authPrefix: string;
 }
 
+/** A store of running tasks' tokens (the client's `store` option); each method may be async. */
+export interface UnlockStore {
+  get(key: string): string | null | undefined | Promise<string | null | undefined>;
+  set(key: string, value: string): void | Promise<void>;
+  delete(key: string): void | Promise<void>;
+}
+
+/** A task (or group) a client's store keeps, as `running()` lists it. */
+export interface KeptTask {
+  kind: TaskKind;
+  /** The task's id (a group's first part's). */
+  taskId: string;
+  token: string;
+  /** When it was created, epoch ms. */
+  startedAt: number;
+  /** A group's parts; 1 for a task. */
+  parts: number;
+  /** The last progress a wait saw: contacts settled of the total. `null` before the first poll. */
+  progress: { status: TaskStatus; settled: number; total: number } | null;
+}
+
 /** `describeToken`: what a token names, read without a client. */
 export interface TokenInfo {
   kind: TaskKind;
@@ -423,7 +452,9 @@ export interface ContactPage {
 
 export type UnlockErrorCode =
   | "validation" | "unauthorized" | "payment_required" | "not_found" | "conflict"
-  | "rate_limited" | "server" | "network" | "timeout" | "aborted" | "protocol";
+  | "rate_limited" | "server" | "network" | "timeout" | "aborted" | "protocol"
+  /** The client's `store` failed: a start's error holds its `token` and `started`, so nothing is lost. */
+  | "store";
 
 /** The fields of every error this package rejects or throws with (`name` is "UnlockError"). */
 export interface UnlockErrorFields {
@@ -449,6 +480,8 @@ export interface UnlockErrorFields {
   notStarted?: string[];
   /** For `timeout` and `aborted` of a wait, and a group stopped part-way: resume from here. */
   token?: string;
+  /** For `store`: the start's answer (the task started; only the store failed). */
+  started?: StartedTask;
 }
 
 /** `new KeyGovernor(options)`: one provider key's window (defaults: the client's 110 a minute;

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as pkg from "../../pkg/node.js";
 
-const { UnlockClient, UnlockError, tokenFor, parseTaskResponse, checkUnlockInput, checkEnrichInput, creditsPerContact, providerFacts, proxyStatus, createdAnswer } = pkg;
+const { UnlockClient, UnlockError, tokenFor, parseTaskResponse, checkUnlockInput, checkEnrichInput, creditsPerContact, providerFacts, proxyStatus, createdAnswer, readGroupHeader, resplitSize, describeToken } = pkg;
 
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 console.log(`hostile.test: FUZZ_SEED=${SEED}`);
@@ -98,7 +98,7 @@ async function hostileCall(r, values) {
   const c = client(r);
   const calls = [
     () => new UnlockClient(v()),
-    () => new UnlockClient({ provider: "lensmor", [r.pick(["baseUrl", "apiKey", "polling", "rateLimit", "headers", "fetch", "maxBatch", "onRequest", "requestTimeoutMs"])]: v() }),
+    () => new UnlockClient({ provider: "lensmor", [r.pick(["baseUrl", "apiKey", "polling", "rateLimit", "headers", "fetch", "maxBatch", "onRequest", "requestTimeoutMs", "shareAcrossTabs", "store"])]: v() }),
     () => c.unlockEmails(v(), v()),
     () => c.unlockPhones(v()),
     () => c.enrichEmail(v(), v()),
@@ -121,6 +121,12 @@ async function hostileCall(r, values) {
     () => providerFacts(v()),
     () => proxyStatus(v()),
     () => createdAnswer(v()),
+    () => readGroupHeader(v()),
+    () => resplitSize(v(), v()),
+    () => describeToken(r.pick([GOOD_TOKEN, v()])),
+    () => c.unlockEmails({ personnelIds: ["1"] }, { group: v() }),
+    () => c.resumeAll(v()),
+    () => c.running(),
   ];
   const index = r.int(calls.length);
   if (process.env.FUZZ_TRACE) console.log("call", index);
