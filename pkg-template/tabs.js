@@ -101,7 +101,10 @@ class SharedWait {
     });
   }
 
-  /** Holds the lock: polls with the client's own wait until the task ends or this wait does. */
+  /** Holds the lock: polls with the client's own wait until the task ends or this wait does.
+   *  Giving leadership up (stolen, the page hidden, this wait ended) releases the lock at once,
+   *  without waiting for the client's wait to settle: in a page being unloaded, the task that
+   *  would settle it (a fetch's abort) never runs, and the lock would stay held until stolen. */
   async lead() {
     if (this.ended) return;
     this.queued = null;
@@ -113,41 +116,42 @@ class SharedWait {
     const signal = own ? AbortSignal.any([own, leading.signal]) : leading.signal;
     // What is left of this wait's own deadline, not a new one.
     const left = this.deadlineAt === undefined ? {} : { maxWaitMs: Math.max(1, this.deadlineAt - Date.now()) };
-    try {
-      const result = await this.run(this.token, {
-        ...this.options,
-        ...left,
-        signal,
-        onProgress: (snapshot) => {
-          this.post({ t: "progress", snapshot, token: this.token });
-          this.progress(snapshot);
-        },
-        onEvent: (event) => {
-          this.post({ t: "event", event, token: this.token });
-          this.options.onEvent?.(event);
-        },
-      });
-      this.post({ t: "done", result });
-      this.finish(() => this.resolve(result));
-    } catch (error) {
-      if (error?.token) this.token = error.token;
-      const handedOver = leading.signal.aborted && !own?.aborted;
-      if (handedOver) {
+    const running = this.run(this.token, {
+      ...this.options,
+      ...left,
+      signal,
+      onProgress: (snapshot) => {
+        this.post({ t: "progress", snapshot, token: this.token });
+        this.progress(snapshot);
+      },
+      onEvent: (event) => {
+        this.post({ t: "event", event, token: this.token });
+        this.options.onEvent?.(event);
+      },
+    });
+    const givenUp = new Promise((resolve) => leading.signal.addEventListener("abort", () => resolve({ givenUp: true }), { once: true }));
+    const outcome = await Promise.race([running.then((result) => ({ result }), (error) => ({ error })), givenUp]);
+    clearInterval(beat);
+    if (this.leading === leading) this.leading = null;
+    if (outcome.givenUp) {
+      running.catch((error) => error?.token && (this.token = error.token)); // it ends aborted
+      if (!this.ended) {
         // Stolen, or the page was hidden: another tab polls; this wait follows it again.
-        this.leading = null;
-        clearInterval(beat);
         this.lastHeard = Date.now();
         queueMicrotask(() => this.follow(false));
-        return;
       }
-      // This wait's own end (its signal, its maxWaitMs) is not the task's: the others go on.
-      const ownEnd = error?.code === "aborted" || error?.code === "timeout";
-      if (!ownEnd) this.post({ t: "fail", error: fieldsOf(error), message: error?.message, token: this.token });
-      this.finish(() => this.reject(error));
-    } finally {
-      clearInterval(beat);
-      if (this.leading === leading) this.leading = null;
+      return;
     }
+    if (outcome.result !== undefined) {
+      this.post({ t: "done", result: outcome.result });
+      return this.finish(() => this.resolve(outcome.result));
+    }
+    const { error } = outcome;
+    if (error?.token) this.token = error.token;
+    // This wait's own end (its signal, its maxWaitMs) is not the task's: the others go on.
+    const ownEnd = error?.code === "aborted" || error?.code === "timeout";
+    if (!ownEnd) this.post({ t: "fail", error: fieldsOf(error), message: error?.message, token: this.token });
+    this.finish(() => this.reject(error));
   }
 
   heard(message) {

@@ -2,7 +2,6 @@
 // Everything about tasks goes through the package; this file only draws.
 import { UnlockClient, UnlockError } from "/pkg/index.js";
 
-const STORE = "unlock-tasks-demo";
 const $ = (id) => document.getElementById(id);
 const config = await (await fetch("/demo-config.json")).json();
 
@@ -13,6 +12,7 @@ const state = {
   enriched: new Map(), // Salesfinity: contact id -> the lookup's last item ({ status, value })
   selected: new Set(),
   controller: null,
+  watching: false,
   precheckSeq: 0,
 };
 
@@ -65,6 +65,10 @@ function client(kind = state.kind) {
       apiKey: state.mode === "sandbox" ? config.demoKey : undefined,
       baseUrl: url,
       polling: config.polling,
+      // The tokens of running tasks are kept in localStorage by the package: a reload, or
+      // another tab, finds them with running(). Tabs share each task's polling (shareAcrossTabs
+      // is on by default): one tab polls, the others are told.
+      store: "local",
       // Lensmor takes 2,000 contacts per task; the demo uses tasks of 100 to show a group.
       ...(config.maxBatch ? { maxBatch: config.maxBatch } : {}),
       // The proxy spends credits only for signed-in users: the session token goes with every
@@ -207,12 +211,26 @@ function showError(id, error) {
 
 // ---- starting and watching ---------------------------------------------------------------------
 
-function stored() {
-  try {
-    return JSON.parse(localStorage.getItem(STORE));
-  } catch {
-    return null;
+/** The running tasks the package keeps for this mode (its store: localStorage), those of the
+ *  kind started last: what this tab follows after a reload, or when another tab starts one. */
+async function keptTasks() {
+  const kept = [];
+  for (const kind of ["lensmor.email", "salesfinity.email"]) {
+    try {
+      kept.push(...(await client(kind).running()));
+    } catch {
+      // Proxy mode without a proxy URL yet: nothing to list.
+    }
   }
+  if (!kept.length) return null;
+  const { kind } = kept.reduce((a, b) => (b.startedAt > a.startedAt ? b : a));
+  const same = kept.filter((t) => t.kind === kind);
+  return {
+    kind,
+    tokens: same.map((t) => t.token),
+    startedAt: Math.min(...same.map((t) => t.startedAt)),
+    contacts: same.reduce((n, t) => n + (t.progress?.total ?? 0), 0),
+  };
 }
 
 async function start() {
@@ -236,11 +254,12 @@ async function start() {
       tokens = [task.token];
     }
     // How many contacts the start covers: a group's parts report their items as they answer.
+    // (The package already keeps the tokens in its store.)
     const contacts = state.selected.size;
-    localStorage.setItem(STORE, JSON.stringify({ kind: state.kind, tokens, startedAt: Date.now(), contacts }));
+    const started = { kind: state.kind, tokens, startedAt: Date.now(), contacts };
     state.selected.clear();
     updateCost();
-    await watch(stored(), false);
+    await watch(started, false);
   } catch (error) {
     showError("selection-message", error);
     offerRunningTask(error);
@@ -265,10 +284,9 @@ function skipSummary(skipped) {
   return [...counts].map(([reason, n]) => `${n} ${reason.replace("-", " ")}`).join(", ") || "nothing chargeable";
 }
 
-/** A 409 from another tab of this browser: that tab stored its task, so offer to follow it. */
-function offerRunningTask(error) {
-  const running = stored();
-  if (error?.code !== "conflict" || !running?.tokens?.length) return;
+/** A 409 from another tab of this browser: the package kept that tab's task, so offer to follow it. */
+async function offerRunningTask(error) {
+  if (error?.code !== "conflict" || !(await keptTasks())) return;
   showMessage("selection-message", `${$("selection-message").textContent} A task started from another tab of this browser is running: choose Resume to follow it here.`);
   $("resume").hidden = false;
 }
@@ -278,6 +296,8 @@ function setRunning(running) {
   $("start").disabled = running;
 }
 
+/** Follows `saved`'s tasks. `resumed`: false for a start here, "reload" after a reload (or
+ *  Resume), "tab" for a task another tab of this browser started. */
 async function watch(saved, resumed) {
   state.kind = saved.kind;
   document.querySelector(`input[name=kind][value="${saved.kind}"]`).checked = true;
@@ -286,10 +306,12 @@ async function watch(saved, resumed) {
   $("resume").hidden = true;
   $("outcome").replaceChildren();
   showMessage("task-message", "");
-  $("task-status").textContent = resumed
-    ? "Resumed the task from its stored token: no new task was created and nothing was charged again."
-    : "Task started. Polling on the provider's schedule…";
+  $("task-status").textContent = {
+    reload: "Resumed the task from its stored token: no new task was created and nothing was charged again.",
+    tab: "Another tab of this browser started this task: this tab follows it (one tab polls, the others are told).",
+  }[resumed] ?? "Task started. Polling on the provider's schedule…";
   state.controller = new AbortController();
+  state.watching = true;
   setRunning(true);
   const c = client(saved.kind);
   const outcomes = await Promise.allSettled(saved.tokens.map((token) =>
@@ -300,9 +322,9 @@ async function watch(saved, resumed) {
     }),
   ));
   setRunning(false);
+  state.watching = false;
   const failure = outcomes.find((o) => o.status === "rejected")?.reason;
   if (failure) return stopped(saved, failure);
-  localStorage.removeItem(STORE);
   showResults(outcomes.map((o) => o.value));
   await Promise.all([loadContacts(), updateBalance()]);
   for (const result of outcomes.map((o) => o.value)) result.items.forEach(showItem);
@@ -314,19 +336,14 @@ function stopped(saved, error) {
   } else {
     showError("task-message", error);
   }
-  const resumable = !["not_found", "unauthorized", "validation"].includes(error.code);
-  if (resumable) {
-    if (error.token && saved.tokens.length === 1) localStorage.setItem(STORE, JSON.stringify({ ...saved, tokens: [error.token] }));
-    $("resume").hidden = false;
-  } else {
-    localStorage.removeItem(STORE);
-  }
+  // The package keeps the task in its store unless the provider no longer has it.
+  $("resume").hidden = ["not_found", "unauthorized", "validation"].includes(error.code);
 }
 
 function showSnapshot(snapshot, resumed, contacts = 0) {
   snapshot.items.forEach(showItem);
   const settled = snapshot.items.filter((i) => !["pending", "processing", "unknown"].includes(i.status)).length;
-  const prefix = resumed ? "Resumed. " : "";
+  const prefix = { reload: "Resumed. ", tab: "From another tab. " }[resumed] ?? "";
   const what = snapshot.parts ? `Group of ${snapshot.parts.length} tasks` : `Task ${snapshot.taskId}`;
   const total = Math.max(snapshot.items.length, contacts);
   $("task-status").textContent = `${prefix}${what}: ${snapshot.status}, ${settled} of ${total} contacts settled.`;
@@ -396,9 +413,19 @@ $("select-none").addEventListener("click", () => {
 });
 $("start").addEventListener("click", start);
 $("stop").addEventListener("click", () => state.controller?.abort());
-$("resume").addEventListener("click", () => stored() && watch(stored(), true));
+$("resume").addEventListener("click", async () => {
+  const kept = await keptTasks();
+  if (kept) watch(kept, "reload");
+});
+// Another tab of this browser started (or finished) a task: follow it here too. Its polling
+// stays in one tab; this one is told of every change.
+window.addEventListener("storage", async (event) => {
+  if (!event.key?.startsWith("unlock-tasks:running:") || state.watching) return;
+  const kept = await keptTasks();
+  if (kept && !state.watching) watch(kept, "tab");
+});
 
 await loadContacts();
 await updateBalance();
-const saved = stored();
-if (saved?.tokens?.length) watch(saved, true);
+const kept = await keptTasks();
+if (kept) watch(kept, "reload");

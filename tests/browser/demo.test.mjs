@@ -10,7 +10,7 @@ import { launchChromium } from "../support/chromium.mjs";
 import { sandboxControls } from "../support/sandbox.mjs";
 
 const out = join(root, "test-output");
-let demo, browser, page, sandbox;
+let demo, browser, context, page, sandbox;
 
 before(async () => {
   mkdirSync(out, { recursive: true });
@@ -18,8 +18,15 @@ before(async () => {
   // Tasks that must still run at some step are held by the sandbox until the test releases them.
   demo = await startDemo({ port: 0, speed: 2, polling: { delaysMs: [300, 500, 1000, 2000], jitter: 0 } });
   sandbox = sandboxControls(demo.sandbox.url);
+  // These tests load the 400-contact event (8 pages) in several tabs and reloads: within the
+  // documented 120 a minute, the page rightly waits for the window's reset (it obeys
+  // X-RateLimit-Remaining), which made the group test wait ~30 s. The window's rules are tested
+  // in the budget and governor tests; here the key has room.
+  await sandbox.config({ rateLimit: 600 });
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1100, height: 1300 } });
+  // One context, as one person's browser: a second tab of it shares the first's storage.
+  context = await browser.newContext({ viewport: { width: 1100, height: 1300 } });
+  page = await context.newPage();
   page.on("pageerror", (e) => assert.fail(`page error: ${e.message}`));
   await page.goto(demo.url);
   await page.waitForSelector("tr[data-id='789']");
@@ -114,6 +121,34 @@ test("Salesfinity: two LinkedIn profiles enriched, one credit each", async () =>
   assert.equal(enrichments.length, 2);
 });
 
+test("two tabs: a start in one shows in the other, which finishes it when the first closes", async () => {
+  await page.check("input[name=kind][value='lensmor.email']");
+  const second = await context.newPage();
+  second.on("pageerror", (e) => assert.fail(`page error: ${e.message}`));
+  try {
+    await second.goto(demo.url);
+    await second.waitForSelector("tr[data-id='811'] input:not([disabled])");
+    const before = (await creates()).length;
+    await sandbox.hold();
+    await second.check("tr[data-id='811'] input");
+    await second.check("tr[data-id='812'] input");
+    await second.click("#start");
+    // This tab learns of the start from the package's store, and follows the same task.
+    await page.waitForFunction(() => /^From another tab\. Task \d+: processing/.test(document.getElementById("task-status").textContent), null, { timeout: 30_000 });
+    await second.waitForFunction(() => /^Task \d+: processing/.test(document.getElementById("task-status").textContent), null, { timeout: 30_000 });
+    await page.screenshot({ path: join(out, "demo-two-tabs.png") });
+    await second.close();
+    await sandbox.hold(false);
+    assert.equal((await sandbox.release()).length, 1);
+    await page.waitForFunction(() => document.getElementById("task-status").textContent.startsWith("Done"), null, { timeout: 30_000 });
+    assert.equal(await text("[data-outcome=delivered] dd"), "2");
+    assert.equal((await creates()).length - before, 1, "one create, whichever tab polled");
+    assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("unlock-tasks:running:")).length), 0, "a delivered task leaves the store");
+  } finally {
+    if (!second.isClosed()) await second.close();
+  }
+});
+
 test("Select all locked: one group, one progress across it, resumed after a reload with no new create", async () => {
   await page.check("input[name=kind][value='lensmor.email']");
   await page.waitForSelector("tr[data-id='789']");
@@ -128,9 +163,13 @@ test("Select all locked: one group, one progress across it, resumed after a relo
   assert.match(await text("#task-status"), new RegExp(`, 0 of ${selected} contacts settled\\.$`), "one progress across every part");
   const parts = Math.ceil(selected / 100);
   assert.equal((await creates()).length - before, parts, "one create per task of 100");
-  const stored = await page.evaluate(() => JSON.parse(localStorage.getItem("unlock-tasks-demo")));
-  assert.equal(stored.tokens.length, 1, "one token for the whole group");
-  assert.match(stored.tokens[0], /^ug1\./);
+  // The package keeps it in its store (localStorage): one entry, one token, for the whole group.
+  const kept = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("unlock-tasks:running:lensmor|")).map((k) => JSON.parse(localStorage.getItem(k))));
+  assert.equal(kept.length, 1);
+  const tasks = Object.values(kept[0].tasks);
+  assert.equal(tasks.length, 1, "one entry for the whole group");
+  assert.match(tasks[0].token, /^ug1\./);
+  assert.equal(tasks[0].parts, Math.ceil(selected / 100));
   await page.screenshot({ path: join(out, "demo-group-running.png") });
 
   await page.reload();
