@@ -1,6 +1,7 @@
 // npm run bench: figures, never pass/fail. Medians and ratios measured in this one run.
 //   1 size  2 start-up  3 per-response cost  4 polling efficiency  5 edge step
 //   6 one key, many users (./edge.mjs)  7 whole attendee lists as groups (./groups.mjs)
+//   8 many tabs on one task (./tabs.mjs)
 // BENCHMARKS.md records a run, with the machine and the date.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -15,6 +16,7 @@ import { serveStatic } from "../tests/support/static.mjs";
 import { PlainPoller, normalize } from "./baselines/plain-poller.js";
 import { edge } from "./edge.mjs";
 import { groups } from "./groups.mjs";
+import { tabs } from "./tabs.mjs";
 
 const only = process.argv[2];
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -227,6 +229,6 @@ async function edgeStep() {
   }
 }
 
-for (const [name, run] of Object.entries({ size, startup, perResponse, polling, edgeStep, edge, groups })) {
+for (const [name, run] of Object.entries({ size, startup, perResponse, polling, edgeStep, edge, groups, tabs })) {
   if (!only || only === name) await run();
 }
