@@ -39,12 +39,14 @@ export function extend(UnlockClient, { describeToken }) {
     const wait = (t, o) => ownWait.call(this, t, o);
     // Options the client would refuse are left to it, so its error is the one you get.
     if (!plainOptions(options, WAIT_OPTIONS)) return wait(token, options);
+    // Own properties only, as the client reads them: an option another script put on
+    // Object.prototype is never one.
+    let opts = Object.assign(Object.create(null), options);
     const keeper = keeperOf(this);
-    let opts = options;
     if (keeper) {
-      const onProgress = own(options ?? {}, "onProgress");
+      const onProgress = opts.onProgress;
       let kept = "";
-      opts = { ...options, onProgress: (snapshot) => {
+      opts = Object.assign(Object.create(null), opts, { onProgress: (snapshot) => {
         // Written when what the store shows changes (settled count or status), not per snapshot.
         const progress = progressOf(snapshot);
         if (JSON.stringify(progress) !== kept) {
@@ -52,7 +54,7 @@ export function extend(UnlockClient, { describeToken }) {
           keeper.progress(token, progress).catch(storeWarning);
         }
         if (typeof onProgress === "function") onProgress(snapshot);
-      } };
+      } });
     }
     const shared = this.shareAcrossTabs && canShare();
     const waiting = shared ? sharedWait(describeToken, `${this.provider}|${this.baseUrl}`, wait, token, opts) : wait(token, opts);

@@ -24,6 +24,10 @@ export const HEARTBEAT_MS = 1_000;
  *  throttled to once a second, so a hidden leader still beats; a frozen one does not. */
 export const STALE_MS = 5_000;
 
+/** A tab granted the lock first listens this long for a result already on its way: the tab
+ *  that finished released the lock, and its "done" may arrive after the lock does. */
+export const GRACE_MS = 100;
+
 /** Whether this runtime can share waits across tabs. */
 export function canShare() {
   return typeof BroadcastChannel === "function" && typeof navigator === "object" && typeof navigator?.locks?.request === "function";
@@ -93,10 +97,11 @@ class SharedWait {
     const queued = steal ? null : new AbortController();
     this.queued = queued;
     const options = steal ? { steal: true } : { signal: queued.signal };
-    navigator.locks.request(this.name, options, () => this.lead()).catch((error) => {
-      // Aborted in the queue (this wait ended, or it chose to steal instead), or the lock was
-      // stolen from this tab while it led: the leading wait is stopped, and it queues again.
-      if (this.leading) this.leading.abort(new DOMException("Another tab took over this task", "AbortError"));
+    const attempt = {}; // this request's, so that a late failure of an older one changes nothing
+    navigator.locks.request(this.name, options, () => this.lead(attempt)).catch((error) => {
+      // Stolen from this tab while this request's leadership ran: it stops, and queues again.
+      // Aborted in the queue (this wait ended, or it chose to steal instead): nothing to do.
+      if (this.leading?.attempt === attempt) this.leading.abort(new DOMException("Another tab took over this task", "AbortError"));
       else if (error?.name !== "AbortError" && !this.ended) this.finish(() => this.reject(error));
     });
   }
@@ -105,10 +110,12 @@ class SharedWait {
    *  Giving leadership up (stolen, the page hidden, this wait ended) releases the lock at once,
    *  without waiting for the client's wait to settle: in a page being unloaded, the task that
    *  would settle it (a fetch's abort) never runs, and the lock would stay held until stolen. */
-  async lead() {
+  async lead(attempt) {
+    if (this.ended) return;
+    if (this.heardOthers) await new Promise((resolve) => setTimeout(resolve, GRACE_MS));
     if (this.ended) return;
     this.queued = null;
-    const leading = new AbortController();
+    const leading = Object.assign(new AbortController(), { attempt });
     this.leading = leading;
     const beat = setInterval(() => this.post({ t: "alive", token: this.token }), HEARTBEAT_MS);
     this.post({ t: "alive", token: this.token });
@@ -156,7 +163,10 @@ class SharedWait {
 
   heard(message) {
     if (this.ended || !message || typeof message !== "object") return;
-    if (message.t !== "hello") this.lastHeard = Date.now(); // only the leader's words are signs of life
+    if (message.t !== "hello") {
+      this.lastHeard = Date.now(); // only the leader's words are signs of life
+      this.heardOthers = true;
+    }
     if (typeof message.token === "string") this.token = message.token;
     switch (message.t) {
       case "hello":

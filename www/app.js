@@ -211,9 +211,8 @@ function showError(id, error) {
 
 // ---- starting and watching ---------------------------------------------------------------------
 
-/** The running tasks the package keeps for this mode (its store: localStorage), those of the
- *  kind started last: what this tab follows after a reload, or when another tab starts one. */
-async function keptTasks() {
+/** Every running task the package keeps for this mode (its store: localStorage), each client's. */
+async function keptList() {
   const kept = [];
   for (const kind of ["lensmor.email", "salesfinity.email"]) {
     try {
@@ -222,6 +221,25 @@ async function keptTasks() {
       // Proxy mode without a proxy URL yet: nothing to list.
     }
   }
+  return kept;
+}
+
+/** The running tasks after a reload, as the package lists them: what was running, and how far. */
+function showKept(kept) {
+  const list = $("running-list");
+  const names = { "lensmor.email": "Emails", "lensmor.phone": "Phones", "salesfinity.email": "LinkedIn emails" };
+  list.replaceChildren(...kept.map((t) => {
+    const what = t.parts > 1 ? `group of ${t.parts} tasks from task ${t.taskId}` : `task ${t.taskId}`;
+    const how = t.progress ? `${t.progress.settled} of ${t.progress.total} contacts settled when last seen` : "not polled yet";
+    return Object.assign(document.createElement("li"), { textContent: `${names[t.kind] ?? t.kind}: ${what}, started ${new Date(t.startedAt).toLocaleTimeString()}, ${how}` });
+  }));
+  list.hidden = kept.length === 0;
+}
+
+/** The running tasks the package keeps for this mode (its store: localStorage), those of the
+ *  kind started last: what this tab follows after a reload, or when another tab starts one. */
+async function keptTasks() {
+  const kept = await keptList();
   if (!kept.length) return null;
   const { kind } = kept.reduce((a, b) => (b.startedAt > a.startedAt ? b : a));
   const same = kept.filter((t) => t.kind === kind);
@@ -325,6 +343,7 @@ async function watch(saved, resumed) {
   state.watching = false;
   const failure = outcomes.find((o) => o.status === "rejected")?.reason;
   if (failure) return stopped(saved, failure);
+  showKept([]);
   showResults(outcomes.map((o) => o.value));
   await Promise.all([loadContacts(), updateBalance()]);
   for (const result of outcomes.map((o) => o.value)) result.items.forEach(showItem);
@@ -427,5 +446,9 @@ window.addEventListener("storage", async (event) => {
 
 await loadContacts();
 await updateBalance();
+// After a reload: list what was running (the package kept it), and resume it.
+const running = await keptList();
+$("task-panel").hidden = running.length === 0;
+showKept(running);
 const kept = await keptTasks();
 if (kept) watch(kept, "reload");

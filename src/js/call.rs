@@ -19,12 +19,18 @@ pub(crate) struct Call {
 
 impl Call {
     pub fn read(options: &Option<JsValue>) -> Result<Call, Error> {
+        Self::read_with(options, options::CALL).map(|(call, _)| call)
+    }
+
+    /// The options of a method that takes more than `signal` and `user` (all its names in
+    /// `names`): the call, and the checked object to read the rest from.
+    pub fn read_with(options: &Option<JsValue>, names: &[&str]) -> Result<(Call, JsValue), Error> {
         let options = convert::options(
             options.as_ref().unwrap_or(&JsValue::UNDEFINED),
-            options::CALL,
+            names,
             "options",
         )?;
-        Self::from_options(&options)
+        Ok((Self::from_options(&options)?, options))
     }
 
     /// The `signal` and `user` of an options object whose names were already checked.

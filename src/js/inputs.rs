@@ -22,12 +22,7 @@ pub(crate) fn read_selection(input: &JsValue, max_batch: usize) -> Result<Select
 /// The options of `unlockEmails`/`unlockPhones`: a call's, and `group` (default true: a
 /// selection larger than one task, or refused for its size, starts as a group of tasks).
 pub(crate) fn read_unlock_options(options: &Option<JsValue>) -> Result<(Call, bool), Error> {
-    let options = convert::options(
-        options.as_ref().unwrap_or(&JsValue::UNDEFINED),
-        options::UNLOCK,
-        "options",
-    )?;
-    let call = Call::from_options(&options)?;
+    let (call, options) = Call::read_with(options, options::UNLOCK)?;
     Ok((call, convert::opt_bool(&options, "group")?.unwrap_or(true)))
 }
 
@@ -55,12 +50,7 @@ pub(crate) fn read_enrichments(
     profiles: &JsValue,
     options: &Option<JsValue>,
 ) -> Result<(Call, Vec<Enrichment>, Vec<String>, usize), Error> {
-    let options = convert::options(
-        options.as_ref().unwrap_or(&JsValue::UNDEFINED),
-        options::ENRICH_MANY,
-        "options",
-    )?;
-    let call = Call::from_options(&options)?;
+    let (call, options) = Call::read_with(options, options::ENRICH_MANY)?;
     let concurrency = group_start::concurrency(convert::opt_number(
         &options,
         "maxConcurrency",

@@ -173,6 +173,9 @@ test("Select all locked: one group, one progress across it, resumed after a relo
   await page.screenshot({ path: join(out, "demo-group-running.png") });
 
   await page.reload();
+  // The page lists what was running (the package's running()), then resumes it.
+  await page.waitForFunction(() => /^Emails: group of \d+ tasks from task \d+, started /.test(document.querySelector("#running-list li")?.textContent ?? ""), null, { timeout: 30_000 });
+  assert.equal(await page.locator("#running-list li").count(), 1, "one entry: the group");
   await page.waitForFunction(() => /^Resumed\. Group of \d+ tasks/.test(document.getElementById("task-status").textContent), null, { timeout: 30_000 });
   await sandbox.hold(false);
   assert.equal((await sandbox.release()).length, parts, "every task was still running at the reload");
