@@ -64,3 +64,9 @@ pub use validate::{EmailType, Enrichment, Selection};
 
 #[cfg(target_arch = "wasm32")]
 pub use js::UnlockClient;
+
+/// The .wasm's allocator: talc, smaller than the default dlmalloc (BENCHMARKS.md, issue 22).
+/// The module runs on one thread (no atomics), which its wasm allocator assumes.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
