@@ -1,7 +1,8 @@
 // What the package adds in JavaScript around the WebAssembly client: waits shared by the tabs
-// of an origin (./tabs.js), an async iterator of progress, a start-and-wait shortcut for
-// scripts, and a readable console.log. Each is built on the client's own methods; no rule of
-// polling lives here. (The build inlines ./tabs.js here: nothing more to ship or load.)
+// of an origin (./tabs.js), running tasks kept in the client's store (./store.js), an async
+// iterator of progress, a start-and-wait shortcut for scripts, and a readable console.log. Each
+// is built on the client's own methods; no rule of polling lives here. (The build inlines
+// ./tabs.js and ./store.js here: nothing more to ship or load.)
 import { canShare, sharedWait } from "./tabs.js";
 import { Keeper, notKept, progressOf } from "./store.js";
 
@@ -209,8 +210,9 @@ function noStore(method) {
   return Object.assign(new Error(`${method} lists the tasks the client's store keeps: create the client with a store ("local", or an object with get, set and delete).`), { name: "UnlockError", code: "validation", field: "store" });
 }
 
-/** A store that fails while a wait goes on, or after its result was delivered, must not lose
- *  the result: it is said, and the entry stays (resuming it again costs a poll, nothing more). */
+/** A store that fails where the caller already gets what matters (a wait's result, a stopped
+ *  group's error with its token, a progress note) must not take that away: it is said, and
+ *  the store is as it was (an entry left behind costs a poll when resumed, nothing more). */
 function storeWarning(error) {
-  console.error("unlock-tasks: the store failed; the task's result was still delivered.", error);
+  console.error("unlock-tasks: the store failed; the caller still got the task's result or token.", error);
 }
