@@ -50,8 +50,9 @@ export function extend(UnlockClient, { describeToken }) {
       opts = Object.assign(Object.create(null), opts, { onProgress: (snapshot) => {
         // Written when what the store shows changes (settled count or status), not per snapshot.
         const progress = progressOf(snapshot);
-        if (JSON.stringify(progress) !== kept) {
-          kept = JSON.stringify(progress);
+        const text = JSON.stringify(progress);
+        if (text !== kept) {
+          kept = text;
           keeper.progress(token, progress).catch(storeWarning);
         }
         if (typeof onProgress === "function") onProgress(snapshot);

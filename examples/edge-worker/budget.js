@@ -36,11 +36,16 @@ export function current(stored, now, holdMs) {
   return { day, spent: stored.spent, holds };
 }
 
+/** Credits set aside for the groups being started, but `own`'s. */
+export function held(record, own) {
+  let credits = 0;
+  for (const [group, hold] of Object.entries(record.holds)) if (group !== own && !hold.stopped) credits += hold.credits;
+  return credits;
+}
+
 /** Credits neither spent nor held, counting `own`'s hold as free (it is its parts' to draw). */
 export function available(record, limit, own) {
-  let held = 0;
-  for (const [group, hold] of Object.entries(record.holds)) if (group !== own && !hold.stopped) held += hold.credits;
-  return Math.max(0, limit - record.spent - held);
+  return Math.max(0, limit - record.spent - held(record, own));
 }
 
 /**

@@ -30,7 +30,7 @@
 // SALESFINITY_RATE_WINDOW_MS, QUEUE_WAIT_MS, CONTACT_VISIBILITY, GROUP_HOLD_MS; for tests LENSMOR_BASE_URL,
 // SALESFINITY_BASE_URL, POLL_DELAYS_MS.
 import { UnlockClient, UnlockError, checkEnrichInput, checkUnlockInput, createdAnswer, creditsPerContact, providerFacts, proxyStatus, readGroupHeader, resplitSize, tokenFor } from "unlock-tasks";
-import { DEFAULT_HOLD_MS, available, current, reserve, settle } from "./budget.js";
+import { DEFAULT_HOLD_MS, available, current, held, reserve, settle } from "./budget.js";
 import { KeyGovernors, keyLine } from "./governor.js";
 import { secretPattern, scrub } from "./secrets.js";
 import { keysFor, masked, ownedKey, visibility } from "./visibility.js";
@@ -544,8 +544,7 @@ export class UnlockTasks {
    *  groups being started. */
   async budget({ limit }) {
     const record = await this.currentBudget();
-    const remaining = available(record, limit);
-    return { limit, spent: record.spent, held: Math.max(0, limit - record.spent - remaining), remaining, day: record.day };
+    return { limit, spent: record.spent, held: held(record), remaining: available(record, limit), day: record.day };
   }
 
   /** Reserves a start's worst case (a group's first part: the whole group's) in today's
@@ -622,8 +621,11 @@ export class UnlockTasks {
       // (the package sends the same contacts again in smaller parts); otherwise it stops here,
       // and what it still held is freed.
       const unknown = ["network", "server", "timeout", "protocol"].includes(error?.code);
-      const resplit = !unknown && Boolean(announced) && resplits(error, contacts);
-      await call(user, "/settle", { refund: unknown ? 0 : worstCase, day: reserved.day, group: announced?.id, contacts, resplit });
+      // (Nothing to give back and no group to end: no call.)
+      if (!unknown || announced) {
+        const resplit = !unknown && Boolean(announced) && resplits(error, contacts);
+        await call(user, "/settle", { refund: unknown ? 0 : worstCase, day: reserved.day, group: announced?.id, contacts, resplit });
+      }
       throw error;
     }
     const { refunded, paidFor } = await this.skippedContacts(kind, input, started, owner);

@@ -4,7 +4,7 @@
 // its time. The same rules run in workerd in groups.test.mjs.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DEFAULT_HOLD_MS, MAX_HOLDS, available, current, reserve, settle, today } from "../../examples/edge-worker/budget.js";
+import { DEFAULT_HOLD_MS, MAX_HOLDS, available, current, held, reserve, settle, today } from "../../examples/edge-worker/budget.js";
 
 const NOW = Date.UTC(2026, 11, 8, 12);
 const LIMIT = 100;
@@ -32,6 +32,7 @@ test("a group's first part holds the whole group; a group that does not fit star
   // 6 contacts in parts of 2 (90): the first part holds all of it, then each part draws.
   assert.deepEqual(reserve(record, part("g", 2, 6), NOW), { ok: true });
   assert.deepEqual({ spent: record.spent, hold: record.holds.g }, { spent: 30, hold: { credits: 60, rest: 4, at: NOW } });
+  assert.deepEqual([held(record), held(record, "g")], [60, 0], "held for the group, free to its own parts");
   // Another group of the same user cannot take what the first holds.
   assert.equal(reserve(record, part("h", 2, 2), NOW).ok, false);
   assert.equal(reserve(record, { credits: 15, limit: LIMIT }, NOW).ok, false, "10 are free");
